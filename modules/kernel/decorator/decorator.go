@@ -57,8 +57,15 @@ func (d commandDecorator[C]) Handle(ctx context.Context, cmd C) (err error) {
 	name := ActionName(cmd)
 	start := time.Now()
 	defer func() {
+		p := recover()
+		if p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
 		d.metrics.ObserveHandler("command", name, time.Since(start), err)
 		logResult(ctx, d.logger, "command", name, cmd, start, err)
+		if p != nil {
+			panic(p)
+		}
 	}()
 	return d.base.Handle(ctx, cmd)
 }
@@ -73,8 +80,15 @@ func (d queryDecorator[Q, R]) Handle(ctx context.Context, q Q) (r R, err error) 
 	name := ActionName(q)
 	start := time.Now()
 	defer func() {
+		p := recover()
+		if p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
 		d.metrics.ObserveHandler("query", name, time.Since(start), err)
 		logResult(ctx, d.logger, "query", name, q, start, err)
+		if p != nil {
+			panic(p)
+		}
 	}()
 	return d.base.Handle(ctx, q)
 }

@@ -42,7 +42,7 @@ func (e *Error) Error() string {
 // sentinels declared with New work through wrapping.
 func (e *Error) Is(target error) bool {
 	var t *Error
-	if errors.As(target, &t) {
+	if errors.As(target, &t) && t != nil {
 		return t.Code == e.Code
 	}
 	return false

@@ -52,9 +52,13 @@ func (h signUpHandler) Handle(ctx context.Context, c SignUp) error {
 	if err != nil {
 		return err
 	}
+	if err := user.CheckName(c.Name); err != nil {
+		return err
+	}
 	if err := user.CheckPasswordPolicy(c.Password, email); err != nil {
 		return err
 	}
+	// Hash only once every rule has passed: hashing is the expensive part.
 	hash, err := user.HashPassword(c.Password, h.d.HashParams)
 	if err != nil {
 		return err

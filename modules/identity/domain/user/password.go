@@ -50,8 +50,22 @@ type HashParams struct {
 // DefaultHashParams are used for new hashes.
 var DefaultHashParams = HashParams{Time: 2, Memory: 19 * 1024, Threads: 1}
 
+// Bounds on parameters, so that a malformed stored hash can neither panic
+// argon2 (zero time or threads) nor make it allocate without limit.
+const (
+	maxHashTime   = 100
+	maxHashMemory = 1 << 20 // KiB: 1 GiB
+)
+
+func (p HashParams) valid() bool {
+	return p.Time >= 1 && p.Time <= maxHashTime && p.Memory >= 1 && p.Memory <= maxHashMemory && p.Threads >= 1
+}
+
 // HashPassword returns an encoded argon2id hash ($argon2id$v=19$m=…,t=…,p=…$salt$key).
 func HashPassword(password string, p HashParams) (string, error) {
+	if !p.valid() {
+		return "", fmt.Errorf("invalid argon2id parameters %+v", p)
+	}
 	salt := make([]byte, 16)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("reading salt: %w", err)
@@ -74,7 +88,7 @@ func VerifyPassword(password, encoded string) bool {
 		return false
 	}
 	var p HashParams
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil || !p.valid() {
 		return false
 	}
 	b64 := base64.RawStdEncoding

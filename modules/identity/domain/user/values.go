@@ -16,8 +16,12 @@ var ErrInvalidEmail = errs.Invalid("invalid_email", "email", "e-mail address is 
 
 // EmailFromString validates and normalises s.
 func EmailFromString(s string) (Email, error) {
+	// Check UTF-8 first: ToLower turns invalid bytes into U+FFFD.
+	if !utf8.ValidString(s) {
+		return Email{}, ErrInvalidEmail
+	}
 	s = strings.ToLower(strings.TrimSpace(s))
-	if s == "" || len(s) > 254 || !utf8.ValidString(s) {
+	if s == "" || len(s) > 254 {
 		return Email{}, ErrInvalidEmail
 	}
 	addr, err := mail.ParseAddress(s)
@@ -74,6 +78,13 @@ func LocaleFromString(s string) (Locale, error) {
 }
 
 func (l Locale) String() string { return l.s }
+
+// CheckName checks a display name (1–100 characters after trimming), so
+// callers can reject it before expensive work such as hashing a password.
+func CheckName(s string) error {
+	_, err := validName(s)
+	return err
+}
 
 // validName checks a display name: 1–100 characters.
 func validName(s string) (string, error) {

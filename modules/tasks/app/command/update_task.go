@@ -88,13 +88,15 @@ func (h updateTaskHandler) Handle(ctx context.Context, c UpdateTask) error {
 		if err := t.Update(c.Actor, edit, now); err != nil {
 			return err
 		}
-		if err := t.Assign(c.Actor, as, now); err != nil {
-			return err
-		}
 		if !status.IsZero() {
-			return t.ChangeStatus(c.Actor, status, now)
+			if err := t.ChangeStatus(c.Actor, status, now); err != nil {
+				return err
+			}
 		}
-		return nil
+		// Reassign last: every step checks the actor's permission, and a PIC
+		// or supervisor who hands the task over in this command must still
+		// be allowed the other changes.
+		return t.Assign(c.Actor, as, now)
 	})
 }
 

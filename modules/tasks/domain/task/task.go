@@ -237,25 +237,28 @@ func (t *Task) Update(a actor.Actor, e Edit, now time.Time) error {
 	if err := t.CanUpdate(a); err != nil {
 		return err
 	}
-	var changes []event.Change
+	// Validate every field before changing any: a rejected edit leaves the
+	// task as it was.
+	var name string
 	if e.Name != nil {
-		name, err := validName(*e.Name)
-		if err != nil {
+		var err error
+		if name, err = validName(*e.Name); err != nil {
 			return err
-		}
-		if name != t.name {
-			changes = append(changes, event.Change{Field: "name", Old: t.name, New: name})
-			t.name = name
 		}
 	}
 	if e.Contents != nil {
 		if err := validContents(*e.Contents); err != nil {
 			return err
 		}
-		if *e.Contents != t.contents {
-			changes = append(changes, event.Change{Field: "contents", Old: t.contents, New: *e.Contents})
-			t.contents = *e.Contents
-		}
+	}
+	var changes []event.Change
+	if e.Name != nil && name != t.name {
+		changes = append(changes, event.Change{Field: "name", Old: t.name, New: name})
+		t.name = name
+	}
+	if e.Contents != nil && *e.Contents != t.contents {
+		changes = append(changes, event.Change{Field: "contents", Old: t.contents, New: *e.Contents})
+		t.contents = *e.Contents
 	}
 	if e.Priority != nil && !e.Priority.IsZero() && *e.Priority != t.priority {
 		changes = append(changes, event.Change{Field: "priority", Old: t.priority.String(), New: e.Priority.String()})
