@@ -358,9 +358,9 @@ func (s *DeadLetters) takeDue(ctx context.Context, tx *sql.Tx, group string) (*d
 		q += ` FOR UPDATE SKIP LOCKED`
 	}
 	var (
-		d                 due
-		eventID, payload  string
-		meta              string
+		d                due
+		eventID, payload string
+		meta             string
 	)
 	err := tx.QueryRowContext(ctx, q, StatusRetrying, group, s.now().UnixMicro()).Scan(&d.id, &eventID, &payload, &meta, &d.attempts)
 	if errors.Is(err, sql.ErrNoRows) {

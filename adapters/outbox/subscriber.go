@@ -126,8 +126,11 @@ func Unwrap(m *message.Message) (string, *message.Message, error) {
 }
 
 // TxFromMessage returns the *sql.Tx that will acknowledge m, when m came
-// from an outbox subscriber.
+// from an outbox subscriber or from the embedded redelivery.
 func TxFromMessage(m *message.Message) (*sql.Tx, bool) {
+	if tx, ok := m.Context().Value(redeliveryTxKey{}).(*sql.Tx); ok {
+		return tx, true
+	}
 	tx, ok := wsql.TxFromContext(m.Context())
 	if !ok {
 		return nil, false

@@ -36,7 +36,11 @@ func serveOptions(cfg Config, role Role, logger *slog.Logger) []fx.Option {
 	opts := coreOptions(cfg, logger)
 	opts = append(opts,
 		fx.Supply(role),
-		fx.WithLogger(func() fxevent.Logger { return &fxevent.SlogLogger{Logger: logger.With("component", "fx")} }),
+		fx.WithLogger(func() fxevent.Logger {
+			l := &fxevent.SlogLogger{Logger: logger.With("component", "fx")}
+			l.UseLogLevel(slog.LevelDebug) // fx's wiring chatter only when debugging
+			return l
+		}),
 	)
 	if role.serves() {
 		opts = append(opts, httpModule(cfg))

@@ -39,6 +39,8 @@ type Config struct {
 	SMTP            SMTPConfig
 	// Sign-in attempts allowed per minute, per e-mail and per client address.
 	SignInPerMinute int
+	// EventsTuning is the event backbone's TASKD_EVENTS_* tuning (events_backbone.go).
+	EventsTuning EventsConfig
 }
 
 // SMTPConfig is read from TASKD_SMTP_*.
@@ -84,6 +86,7 @@ func LoadConfig(lookup envSource) (Config, error) {
 	c.SMS = p.oneOf("TASKD_SMS", pick(cloud, "sns", "none"), "none", "sns")
 	c.AutoMigrate = p.boolean("TASKD_AUTO_MIGRATE", c.MySQLDSN == "")
 	c.CreateResources = p.boolean("TASKD_CREATE_RESOURCES", true)
+	c.EventsTuning = parseEventsConfig(&p)
 	c.PublicURL = p.str("TASKD_PUBLIC_URL", "http://"+c.Addr)
 	c.LogLevel = p.level("TASKD_LOG_LEVEL", slog.LevelInfo)
 	c.SMTP = SMTPConfig{

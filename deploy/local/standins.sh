@@ -166,14 +166,15 @@ fail_with_log() {
 }
 
 cmd_start() {
-  local svcs=("$@") svc p pid launched=() failed=0 deadline
+  local svcs=("$@") svc p pid to_launch=() launched=() failed=0 deadline
   mkdir -p "$RUN_DIR"
   check_installed
+  # First decide, so that a busy port fails the call before anything is launched.
   for svc in "${svcs[@]}"; do
     marker "$svc" >/dev/null
     if pid=$(our_pid "$svc"); then
       log "$svc: already running (pid $pid)"
-      launched+=("$svc") # still wait for it to be healthy below, but it is not ours to record
+      launched+=("$svc") # wait below until it is healthy; not recorded as started by this call
       continue
     fi
     rm -f "$(pid_file "$svc")"
@@ -186,6 +187,9 @@ cmd_start() {
         die "$svc: port $p is already in use by something that is not a healthy $svc; free it or set the TASKD_*_PORT variables (see $0)"
       fi
     done
+    to_launch+=("$svc")
+  done
+  for svc in "${to_launch[@]}"; do
     launch "$svc"
     log "$svc: started (pid $(<"$(pid_file "$svc")"), port(s) $(ports "$svc"), log $(log_file "$svc"))"
     if [[ -n ${STANDINS_STARTED_FILE:-} ]]; then echo "$svc" >>"$STANDINS_STARTED_FILE"; fi
@@ -225,12 +229,14 @@ cmd_stop() {
       continue
     fi
     kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do
-      kill -0 "$pid" 2>/dev/null || break
+    # our_pid, not kill -0: an exited process can linger as a zombie until
+    # whoever adopted it reaps it, and a zombie has an empty cmdline.
+    for ((i = 0; i < 100; i++)); do
+      our_pid "$svc" >/dev/null || break
       sleep 0.1
     done
-    if kill -0 "$pid" 2>/dev/null; then
-      log "$svc: still alive after 5s, sending SIGKILL"
+    if our_pid "$svc" >/dev/null; then
+      log "$svc: still alive after 10s, sending SIGKILL"
       kill -KILL "$pid" 2>/dev/null || true
     fi
     rm -f "$(pid_file "$svc")"

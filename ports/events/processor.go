@@ -108,9 +108,9 @@ type Processor struct {
 //	middlewares → the handler.
 func NewProcessor(t Transport, groups []HandlerGroup, cfg Config, logger *slog.Logger) (*Processor, error) {
 	cfg.setDefaults()
-	wlog := watermill.NewSlogLoggerWithLevelMapping(logger.With("component", "events"), map[slog.Level]slog.Level{
+	wlog := quietHandlerErrors{watermill.NewSlogLoggerWithLevelMapping(logger.With("component", "events"), map[slog.Level]slog.Level{
 		slog.LevelInfo: slog.LevelDebug,
-	})
+	})}
 	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: cfg.CloseTimeout}, wlog)
 	if err != nil {
 		return nil, err
@@ -177,3 +177,20 @@ func (p *Processor) Running() chan struct{} { return p.router.Running() }
 
 // Close stops the router, waiting for handlers in flight.
 func (p *Processor) Close() error { return p.router.Close() }
+
+// quietHandlerErrors logs the router's "Handler returned error" at debug
+// level: the settle middleware has logged that failure already, once per
+// delivery, with the event's name, id and correlation id.
+type quietHandlerErrors struct{ watermill.LoggerAdapter }
+
+func (q quietHandlerErrors) Error(msg string, err error, fields watermill.LogFields) {
+	if msg == "Handler returned error" {
+		q.LoggerAdapter.Debug(msg, fields.Add(watermill.LogFields{"error": err}))
+		return
+	}
+	q.LoggerAdapter.Error(msg, err, fields)
+}
+
+func (q quietHandlerErrors) With(fields watermill.LogFields) watermill.LoggerAdapter {
+	return quietHandlerErrors{q.LoggerAdapter.With(fields)}
+}

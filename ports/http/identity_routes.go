@@ -74,15 +74,18 @@ type IdentityRoutes struct {
 func NewIdentityRoutes(d IdentityRoutesDeps) (*IdentityRoutes, error) {
 	var missing []error
 	c, q := d.App.Commands, d.App.Queries
-	for name, ok := range map[string]bool{
-		"Tokens": d.Tokens != nil, "Auth": d.Auth != nil,
-		"SignUp": c.SignUp != nil, "StartSession": c.StartSession != nil, "RefreshSession": c.RefreshSession != nil,
-		"EndSession": c.EndSession != nil, "UpdateProfile": c.UpdateProfile != nil, "ChangePassword": c.ChangePassword != nil,
-		"DeleteAccount": c.DeleteAccount != nil, "Authenticate": q.Authenticate != nil, "UserByID": q.UserByID != nil,
-		"SessionPrincipal": q.SessionPrincipal != nil, "Users": q.Users != nil,
+	for _, dep := range []struct {
+		name string
+		ok   bool
+	}{
+		{"Tokens", d.Tokens != nil}, {"Auth", d.Auth != nil},
+		{"SignUp", c.SignUp != nil}, {"StartSession", c.StartSession != nil}, {"RefreshSession", c.RefreshSession != nil},
+		{"EndSession", c.EndSession != nil}, {"UpdateProfile", c.UpdateProfile != nil}, {"ChangePassword", c.ChangePassword != nil},
+		{"DeleteAccount", c.DeleteAccount != nil}, {"Authenticate", q.Authenticate != nil}, {"UserByID", q.UserByID != nil},
+		{"SessionPrincipal", q.SessionPrincipal != nil}, {"Users", q.Users != nil},
 	} {
-		if !ok {
-			missing = append(missing, errors.New("httpport: identity routes need "+name))
+		if !dep.ok {
+			missing = append(missing, errors.New("httpport: identity routes need "+dep.name))
 		}
 	}
 	if err := errors.Join(missing...); err != nil {

@@ -6,6 +6,28 @@
 // Every handler has one shape: the actor from the context (auth
 // middleware) → strict decoding (httpio) → a command or query of the module
 // → httpio.Error, the one error mapper → render.
+//
+// Decisions where the contract is silent:
+//   - A task id in the path that is not a UUID is 404 task_not_found.
+//   - List filters pic, supervisor, creator take me, a user id (used as is,
+//     so a deleted creator's tasks can still be listed) or an e-mail; an
+//     e-mail naming no user is 404 user_not_found, anything else 400
+//     invalid_user_ref. An empty query value means "not given".
+//   - due_before / due_after take RFC 3339 or a date; a date is the start of
+//     that day in UTC (a date deadline is the end of its day, so
+//     due_after=D includes tasks due on D and due_before=D excludes them).
+//   - PUT: null or "" clears Deadline, PIC, Supervisor and Task_contents;
+//     null for Task_name, Task_status or Task_priority is 400 invalid_type.
+//   - If-Match takes one version, quoted or bare, or *; weak tags and lists
+//     are 400 invalid_if_match; a stale one is 412 version_mismatch.
+//   - Idempotency-Key (POST /api/tasks only): the request hash is SHA-256 of
+//     the route and the exact body bytes; only 201 answers are remembered;
+//     the task id is UUIDv5(user, key, hash). Sign-up has none: a repeated
+//     sign-up is a 409, and hashing a body holding a password is avoided.
+//   - Sign-out needs only the refresh token (the credential it revokes).
+//   - A body may come without Content-Type (curl -d); another media type is
+//     415 unsupported_media_type. Keys must match exactly (encoding/json's
+//     case-insensitive matching is not used) and appear once.
 package httpport
 
 import (
@@ -106,7 +128,9 @@ func NewHandler(d HandlerDeps, routes []RouteRegistrar) http.Handler {
 	if d.NewID == nil {
 		d.NewID = newUUIDv7
 	}
-	r := mux.NewRouter()
+	// No redirects to cleaned paths: an API answers JSON, a 404 for a path
+	// like /api/tasks/x/../y.
+	r := mux.NewRouter().SkipClean(true)
 	r.Use(recordRoute)
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		httpio.JSON(w, r, http.StatusOK, map[string]string{"status": "ok"})
@@ -193,3 +217,37 @@ func NewAuthenticator(tokens *auth.Tokens, identity identityapp.Application, cfg
 func newUUIDv7() string { return uuid.Must(uuid.NewV7()).String() }
 
 func isAPIPath(p string) bool { return p == "/api" || len(p) >= 5 && p[:5] == "/api/" }
+
+// Route is one method and path pattern the API answers.
+type Route struct {
+	Method string
+	Path   string
+}
+
+// ListRoutes returns every route NewHandler serves with routes (for the
+// test that keeps docs/openapi.yaml and the router in step).
+func ListRoutes(routes []RouteRegistrar) []Route {
+	r := mux.NewRouter()
+	r.HandleFunc("/healthz", nil).Methods(http.MethodGet, http.MethodHead)
+	for _, rr := range routes {
+		if rr != nil {
+			rr.RegisterRoutes(r)
+		}
+	}
+	var out []Route
+	_ = r.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		path, err := route.GetPathTemplate()
+		if err != nil {
+			return nil
+		}
+		methods, err := route.GetMethods()
+		if err != nil {
+			return nil
+		}
+		for _, m := range methods {
+			out = append(out, Route{Method: m, Path: path})
+		}
+		return nil
+	})
+	return out
+}

@@ -40,9 +40,11 @@ var (
 	errTaskNotFound    = errs.NotFound("task_not_found", "task not found")
 	errInvalidIfMatch  = errs.BadRequest("invalid_if_match", "If-Match", `If-Match must be one version: "3", 3 or *`)
 	errTaskIDMismatch  = errs.BadRequest("task_id_mismatch", "Task_id", "Task_id in the body must be the task id of the URL")
-	errCreateRoute     = "POST /api/tasks"
 	errUnknownTaskUser = errs.NotFound("user_not_found", "no user with this e-mail")
 )
+
+// createTaskRoute is hashed with the body of keyed creates.
+const createTaskRoute = "POST /api/tasks"
 
 // TaskRoutesDeps are what the task routes need.
 type TaskRoutesDeps struct {
@@ -74,14 +76,17 @@ type TaskRoutes struct {
 func NewTaskRoutes(d TaskRoutesDeps) (*TaskRoutes, error) {
 	var missing []error
 	c, q := d.App.Commands, d.App.Queries
-	for name, ok := range map[string]bool{
-		"Auth": d.Auth != nil, "Idempotency": d.Idempotency != nil, "UsersByIDs": d.UsersByIDs != nil,
-		"ResolveUser": d.ResolveUser != nil, "CreateTask": c.CreateTask != nil, "UpdateTask": c.UpdateTask != nil,
-		"ChangeTaskStatus": c.ChangeTaskStatus != nil, "DeleteTask": c.DeleteTask != nil,
-		"TaskByID": q.TaskByID != nil, "Tasks": q.Tasks != nil,
+	for _, dep := range []struct {
+		name string
+		ok   bool
+	}{
+		{"Auth", d.Auth != nil}, {"Idempotency", d.Idempotency != nil}, {"UsersByIDs", d.UsersByIDs != nil},
+		{"ResolveUser", d.ResolveUser != nil}, {"CreateTask", c.CreateTask != nil}, {"UpdateTask", c.UpdateTask != nil},
+		{"ChangeTaskStatus", c.ChangeTaskStatus != nil}, {"DeleteTask", c.DeleteTask != nil},
+		{"TaskByID", q.TaskByID != nil}, {"Tasks", q.Tasks != nil},
 	} {
-		if !ok {
-			missing = append(missing, errors.New("httpport: task routes need "+name))
+		if !dep.ok {
+			missing = append(missing, errors.New("httpport: task routes need "+dep.name))
 		}
 	}
 	if err := errors.Join(missing...); err != nil {
@@ -163,7 +168,7 @@ func (h *TaskRoutes) createTask(w http.ResponseWriter, r *http.Request) {
 	}
 	id, hash := h.newID(), ""
 	if keyed {
-		hash = requestHash(errCreateRoute, body)
+		hash = requestHash(createTaskRoute, body)
 		if replay(w, r, h.idem, act.UserID, key, hash, h.clock()) {
 			return
 		}

@@ -501,8 +501,7 @@ func TestCreateTaskIdempotency(t *testing.T) {
 		if obj(t, other)["Task_id"] == obj(t, first)["Task_id"] {
 			t.Fatal("two users' keys collide")
 		}
-		// After 24 h the key is forgotten: the request runs again (and,
-		// the task being there, answers it again).
+		// After 24 h the key is forgotten: a new request with it runs.
 		e.clock.Advance(25 * time.Hour)
 		late := e.do(req{method: "POST", path: "/api/tasks", token: e.token(creator), body: `{"Task_name":"y"}`, headers: key})
 		wantStatus(t, late, 201)

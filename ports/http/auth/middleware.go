@@ -148,6 +148,9 @@ func bearer(header string) (string, error) {
 	if header == "" {
 		return "", ErrMissingToken
 	}
+	if strings.EqualFold(header, "Bearer") {
+		return "", ErrMissingToken
+	}
 	scheme, token, ok := strings.Cut(header, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return "", ErrInvalidToken.WithMessage("the Authorization header must be: Bearer <token>")

@@ -53,7 +53,7 @@ func StatusOf(err error) (int, *errs.Error) {
 	if errors.As(err, &se) && se.Err != nil && se.Status >= 400 && se.Status < 500 {
 		return se.Status, se.Err
 	}
-	if e, ok := errs.As(err); ok {
+	if e, ok := errs.As(err); ok && e != nil {
 		if status := statusOfKind(e.Kind); status != 0 {
 			return status, e
 		}

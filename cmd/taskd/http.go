@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"go.uber.org/fx"
+
+	"github.com/taskd/taskd/adapters/sqlstore"
+	identityapp "github.com/taskd/taskd/modules/identity/app"
+	"github.com/taskd/taskd/modules/kernel/sys"
+	tasksapp "github.com/taskd/taskd/modules/tasks/app"
+	httpport "github.com/taskd/taskd/ports/http"
+	"github.com/taskd/taskd/ports/http/auth"
+	"github.com/taskd/taskd/ports/http/ratelimit"
+)
+
+// asRoutes annotates a route constructor for the "routes" value group: each
+// module contributes its routes, NewHandler collects them.
+func asRoutes(f any) any {
+	return fx.Annotate(f, fx.As(new(httpport.RouteRegistrar)), fx.ResultTags(`group:"routes"`))
+}
+
+func httpConfig(cfg Config) httpport.Config {
+	perMinute := ratelimit.Limit{Events: cfg.SignInPerMinute, Per: time.Minute}
+	return httpport.Config{
+		RefreshTokenTTL:  cfg.RefreshTTL,
+		SignInPerEmail:   perMinute,
+		SignInPerAddress: ratelimit.Limit{Events: 4 * cfg.SignInPerMinute, Per: time.Minute},
+	}
+}
+
+// httpModule serves the REST API on TASKD_ADDR.
+func httpModule(cfg Config) fx.Option {
+	return fx.Module("http",
+		fx.Provide(
+			func(logger *slog.Logger, clock sys.Clock, newID sys.IDGenerator) (*auth.Tokens, error) {
+				secret, err := jwtSecret(cfg, logger)
+				if err != nil {
+					return nil, err
+				}
+				return auth.NewTokens(auth.TokensConfig{
+					Secret: secret, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience, AccessTTL: cfg.AccessTTL,
+					Clock: clock, NewID: newID,
+				})
+			},
+			func(t *auth.Tokens, id identityapp.Application, clock sys.Clock) *auth.Authenticator {
+				return httpport.NewAuthenticator(t, id, httpConfig(cfg), clock)
+			},
+			asRoutes(func(a identityapp.Application, t *auth.Tokens, authn *auth.Authenticator, clock sys.Clock, newID sys.IDGenerator) (*httpport.IdentityRoutes, error) {
+				return httpport.NewIdentityRoutes(httpport.IdentityRoutesDeps{
+					App: a, Tokens: t, Auth: authn, Clock: clock, NewID: newID, Config: httpConfig(cfg),
+				})
+			}),
+			asRoutes(func(a tasksapp.Application, id identityapp.Application, authn *auth.Authenticator, db *sqlstore.DB, clock sys.Clock, newID sys.IDGenerator) (*httpport.TaskRoutes, error) {
+				return httpport.NewTaskRoutes(httpport.TaskRoutesDeps{
+					App: a, UsersByIDs: id.Queries.UsersByIDs, ResolveUser: id.Queries.ResolveUser, Auth: authn,
+					Idempotency: sqlstore.NewIdempotencyStore(db), Clock: clock, NewID: newID, Config: httpConfig(cfg),
+				})
+			}),
+			fx.Annotate(
+				func(logger *slog.Logger, newID sys.IDGenerator, routes []httpport.RouteRegistrar) http.Handler {
+					return httpport.NewHandler(httpport.HandlerDeps{Logger: logger, NewID: newID}, routes)
+				},
+				fx.ParamTags(``, ``, `group:"routes"`),
+			),
+		),
+		fx.Invoke(startHTTPServer(cfg)),
+	)
+}
+
+// startHTTPServer listens synchronously on start (so a taken port fails the
+// start), serves in a goroutine and shuts down gracefully on stop.
+func startHTTPServer(cfg Config) func(fx.Lifecycle, fx.Shutdowner, http.Handler, *slog.Logger) {
+	return func(lc fx.Lifecycle, sd fx.Shutdowner, h http.Handler, logger *slog.Logger) {
+		srv := &http.Server{
+			Addr:              cfg.Addr,
+			Handler:           h,
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      60 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		}
+		lc.Append(fx.Hook{
+			OnStart: func(ctx context.Context) error {
+				ln, err := net.Listen("tcp", cfg.Addr)
+				if err != nil {
+					return fmt.Errorf("TASKD_ADDR %s: %w", cfg.Addr, err)
+				}
+				logger.Info("listening", slog.String("addr", ln.Addr().String()))
+				go func() {
+					if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+						logger.Error("HTTP server stopped", slog.String("error", err.Error()))
+						_ = sd.Shutdown(fx.ExitCode(1))
+					}
+				}()
+				return nil
+			},
+			OnStop: func(ctx context.Context) error { return srv.Shutdown(ctx) },
+		})
+	}
+}

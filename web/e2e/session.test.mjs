@@ -1,0 +1,198 @@
+// Sessions, errors next to fields, languages, keyboard use and the first-load
+// budget, in a real browser.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { apiAs, eventually, foreignRequests, gzipSize, openBrowser, PASSWORD, signUpUI, startTarget, TARGET, unique } from './harness.mjs';
+
+const RT_KEY = 'taskd.refresh_token';
+
+describe(`sessions and UI basics (${process.env.E2E_BASE_URL || TARGET})`, () => {
+  let target;
+  let U;
+  const who = { name: 'Park Seoyeon', email: `seoyeon.${unique('s')}@example.com` };
+
+  before(async () => {
+    target = await startTarget();
+    U = await openBrowser(target.base);
+  });
+  after(async () => {
+    await U?.close();
+    await target?.stop();
+  });
+
+  it('first load stays within 200 KiB of compressed JavaScript, all from taskd', async () => {
+    const B = await openBrowser(target.base);
+    try {
+      const bodies = [];
+      B.page.on('response', async (r) => {
+        if (r.request().resourceType() === 'script') bodies.push(r.body().then((b) => [r.url(), b]));
+      });
+      await B.page.goto(target.base + '/');
+      await B.page.waitForSelector('#signin-email');
+      const scripts = await Promise.all(bodies);
+      const total = scripts.reduce((n, [, b]) => n + gzipSize(b), 0);
+      console.log(`# first load: ${scripts.length} scripts, ${(total / 1024).toFixed(1)} KiB gzipped`);
+      assert.ok(scripts.length >= 2, 'config.js and the app bundle');
+      assert.ok(total <= 200 * 1024, `first load is ${total} bytes of gzipped JavaScript`);
+      assert.deepEqual(foreignRequests(B.requests, target.base), []);
+    } finally {
+      await B.close();
+    }
+  });
+
+  it('sign-up shows the API field error next to the field', async () => {
+    const p = U.page;
+    await p.goto(target.base + '/sign-up');
+    await p.fill('#signup-name', who.name);
+    await p.fill('#signup-email', who.email);
+    await p.fill('#signup-password', 'short');
+    await p.fill('#signup-password2', 'short');
+    await p.click('form button[type=submit]');
+    const err = await p.waitForSelector('[data-field-error=signup-password]');
+    assert.ok((await err.textContent()).length > 3);
+    assert.equal(await p.getAttribute('#signup-password', 'aria-invalid'), 'true');
+    await p.fill('#signup-password', PASSWORD);
+    await p.fill('#signup-password2', PASSWORD);
+    await p.click('form button[type=submit]');
+    await p.waitForSelector('#board-title');
+  });
+
+  it('a reload keeps the session and rotates the refresh token', async () => {
+    const p = U.page;
+    const before = await p.evaluate((k) => localStorage.getItem(k), RT_KEY);
+    assert.ok(before, 'the refresh token is stored');
+    const refreshed = p.waitForResponse((r) => r.url().endsWith('/api/token/refresh') && r.status() === 200);
+    await p.reload();
+    await refreshed;
+    await p.waitForSelector('#board-title');
+    const afterTok = await p.evaluate((k) => localStorage.getItem(k), RT_KEY);
+    assert.ok(afterTok && afterTok !== before, 'a new refresh token replaced the old one');
+    // (Presenting the spent token now would end this sign-in: see the replay test below.)
+  });
+
+  it('two tabs reloading at once both stay signed in (refreshes are serialised)', async () => {
+    const p2 = await U.context.newPage();
+    try {
+      await p2.goto(target.base + '/inbox');
+      await p2.waitForSelector('#inbox-title');
+      await Promise.all([U.page.reload(), p2.reload()]);
+      await U.page.waitForSelector('#board-title');
+      await p2.waitForSelector('#inbox-title');
+      // And the session is still good afterwards.
+      await U.page.reload();
+      await U.page.waitForSelector('#board-title');
+    } finally {
+      await p2.close();
+    }
+  });
+
+  it('an edit the API refuses shows its error next to the field', async () => {
+    const api = await apiAs(target.base, who.email);
+    const r = await api.call('POST', '/api/tasks', { Task_name: '끝난 작업', Task_contents: '', Task_status: 'done' });
+    assert.equal(r.status, 201, r.text);
+    const p = U.page;
+    await p.goto(`${target.base}/tasks/${r.json.Task_id}/edit`);
+    await p.selectOption('#task-status', 'waiting'); // done → waiting is not a transition the API allows
+    await p.click('[data-testid=save-task]');
+    const err = await p.waitForSelector('[data-field-error=task-status]');
+    assert.ok((await err.textContent()).trim().length > 0);
+  });
+
+  it('works from the keyboard: n opens the editor, Enter saves, Enter on a move button moves', async () => {
+    const p = U.page;
+    await p.goto(target.base + '/');
+    await p.waitForSelector('#board-title');
+    await p.keyboard.press('n');
+    await p.waitForSelector('#task-name');
+    await p.waitForFunction(() => document.activeElement && document.activeElement.id === 'task-name');
+    await p.keyboard.type('키보드로 만든 작업');
+    await p.keyboard.press('Enter');
+    await p.waitForURL(/\/tasks\/[0-9a-f-]{36}$/);
+    const id = p.url().split('/').pop();
+    await p.goto(target.base + '/');
+    const btn = p.locator(`[data-task-id="${id}"] [data-move=in_progress]`);
+    await btn.focus();
+    await p.keyboard.press('Enter');
+    await p.waitForSelector(`[data-column=in_progress] [data-task-id="${id}"]`);
+  });
+
+  it('sign-out ends the session everywhere and the old token is refused', async () => {
+    const p = U.page;
+    const rt = await p.evaluate((k) => localStorage.getItem(k), RT_KEY);
+    const other = await U.context.newPage();
+    await other.goto(target.base + '/reports');
+    await other.waitForSelector('#rep-title');
+    await p.click('.topbar button:has-text("로그아웃")');
+    await p.waitForSelector('[data-testid=auth-notice]');
+    await other.waitForSelector('#signin-email'); // the other tab follows
+    await other.close();
+    assert.equal(await p.evaluate((k) => localStorage.getItem(k), RT_KEY), null);
+    await p.reload();
+    await p.waitForSelector('#signin-email');
+    const r = await fetch(target.base + '/api/token/refresh', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ refresh_token: rt }) });
+    assert.equal(r.status, 401);
+  });
+
+  it('a replayed refresh token ends the session: back to sign-in cleanly, then back to the page', async () => {
+    const p = U.page;
+    await p.fill('#signin-email', who.email);
+    await p.fill('#signin-password', PASSWORD);
+    await p.click('form button[type=submit]');
+    await p.waitForSelector('#board-title');
+    // Someone else uses the page's refresh token first (as a thief would): the
+    // page's copy is now spent, and presenting it ends the whole sign-in.
+    const rt = await p.evaluate((k) => localStorage.getItem(k), RT_KEY);
+    const stolen = await fetch(target.base + '/api/token/refresh', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ refresh_token: rt }) });
+    assert.equal(stolen.status, 200);
+    await p.goto(target.base + '/inbox');
+    await p.waitForSelector('#signin-email');
+    assert.match(p.url(), /next=%2Finbox/);
+    await p.fill('#signin-email', who.email);
+    await p.fill('#signin-password', PASSWORD);
+    await p.click('form button[type=submit]');
+    await p.waitForSelector('#inbox-title');
+  });
+
+  it('speaks English when asked, Korean by default', async () => {
+    const B = await openBrowser(target.base, { locale: 'en-US' });
+    try {
+      await B.page.goto(target.base + '/sign-in');
+      assert.equal((await B.page.textContent('h1')).trim(), '로그인');
+      await B.page.selectOption('#auth-lang', 'en');
+      await B.page.waitForSelector('h1:has-text("Sign in")');
+      await B.page.fill('#signin-email', who.email);
+      await B.page.fill('#signin-password', PASSWORD);
+      await B.page.click('form button[type=submit]');
+      await B.page.waitForSelector('#board-title:has-text("Task board")');
+      assert.equal(await B.page.getAttribute('html', 'lang'), 'en');
+    } finally {
+      await B.close();
+    }
+  });
+
+  it('renews an expired access token without the person noticing (mock: short token lifetime)', async (t) => {
+    if (TARGET !== 'mock') return t.skip('needs a short access-token lifetime: mock only');
+    const short = await startTarget({ accessTtl: 22 }); // renewed 20 s before expiry → after ~2 s
+    const B = await openBrowser(short.base);
+    try {
+      await signUpUI(B.page, short.base, { name: 'Short', email: `short.${unique('t')}@example.com` });
+      let refreshes = 0;
+      B.page.on('response', (r) => r.url().endsWith('/api/token/refresh') && r.ok() && refreshes++);
+      await B.page.waitForTimeout(2500);
+      await B.page.click('a[href="/inbox"]');
+      await B.page.waitForSelector('#inbox-title');
+      await eventually(() => assert.ok(refreshes >= 1));
+      await B.page.click('a[href="/"]');
+      await B.page.waitForSelector('[data-testid=board-summary]');
+      assert.ok(!B.page.url().includes('sign-in'));
+    } finally {
+      await B.close();
+      await short.stop();
+    }
+  });
+
+  it('no request went to any host but taskd, and no CSP violation or page error', () => {
+    assert.deepEqual(foreignRequests(U.requests, target.base), []);
+    assert.deepEqual(U.problems, []);
+  });
+});
