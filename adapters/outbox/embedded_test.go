@@ -11,7 +11,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/components/cqrs"
 
-	"github.com/taskd/taskd/adapters/internal/eventtest"
+	"github.com/taskd/taskd/adapters/eventtest"
 	"github.com/taskd/taskd/adapters/outbox"
 	"github.com/taskd/taskd/adapters/sqlstore"
 	"github.com/taskd/taskd/modules/kernel/event"

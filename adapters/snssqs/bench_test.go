@@ -12,7 +12,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/components/cqrs"
 
-	"github.com/taskd/taskd/adapters/internal/eventtest"
+	"github.com/taskd/taskd/adapters/eventtest"
 	"github.com/taskd/taskd/adapters/outbox"
 	"github.com/taskd/taskd/adapters/snssqs"
 	"github.com/taskd/taskd/adapters/sqlstore"
@@ -87,6 +87,7 @@ func startPipeline(b *testing.B, mode string, db *sqlstore.DB, want int) (*pipel
 			PollInterval: 100 * time.Millisecond, DeadLetters: &outbox.DeadLetters{DB: db.SQL, Dialect: db.Dialect.Outbox}}
 	case "aws":
 		c := newCloud(b, db)
+		c.cfg.ConsumeWorkers = 0 // the production default
 		tr = snssqs.NewTransport(c.cfg, c.clients, c.res, c.store)
 		f, err := snssqs.NewForwarder(c.cfg, c.clients, c.res, snssqs.ForwarderConfig{
 			DB: db.SQL, Dialect: db.Dialect.Outbox, Groups: []string{"bench"}, DeadLetters: c.store,

@@ -19,7 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/taskd/taskd/adapters/internal/eventtest"
+	"github.com/taskd/taskd/adapters/eventtest"
 	"github.com/taskd/taskd/adapters/outbox"
 	"github.com/taskd/taskd/adapters/snssqs"
 	"github.com/taskd/taskd/adapters/sqlstore"

@@ -46,7 +46,7 @@ func serveOptions(cfg Config, role Role, logger *slog.Logger) []fx.Option {
 		opts = append(opts, httpModule(cfg))
 	}
 	if role.works() {
-		opts = append(opts, eventsModule(cfg))
+		opts = append(opts, eventBackboneModule(cfg))
 	}
 	return opts
 }

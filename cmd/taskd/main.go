@@ -4,6 +4,7 @@
 //	taskd [serve]                  run the API and the workers (embedded by default)
 //	taskd migrate                  apply database migrations and exit
 //	taskd users promote EMAIL ROLE set a user's role (member, manager, admin)
+//	taskd dlq list|replay …        show or replay dead letters (docs/runbook.md)
 //	taskd version                  print the version
 package main
 
@@ -44,6 +45,8 @@ const usage = `usage:
   taskd [serve [--role=api|worker|all]]   run taskd (embedded SQLite unless TASKD_MYSQL_DSN is set)
   taskd migrate                           apply database migrations
   taskd users promote EMAIL ROLE          set a user's role: member, manager or admin
+  taskd dlq list [--queue Q] [--json]     show dead letters
+  taskd dlq replay [--queue Q] [--id ID]  move dead letters back to their queue
   taskd version                           print the version
 configuration: environment variables, see README.md`
 
@@ -86,6 +89,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, env envSo
 			return usageError{"taskd users promote EMAIL ROLE"}
 		}
 		return promote(ctx, cfg, logger, args[1], args[2], stdout)
+	case "dlq":
+		return runDLQ(ctx, cfg, logger, args, stdout, stderr)
 	}
 	return usageError{fmt.Sprintf("unknown command %q", cmd)}
 }

@@ -20,6 +20,25 @@ const bind = process.env.FAUXQS_BIND ?? "127.0.0.1";
 const logger = process.env.FAUXQS_LOGGER === "true";
 
 const app = buildApp({ logger, defaultRegion: "us-east-1" });
+
+// SNS Publish takes the topic as TopicArn or as TargetArn; real SNS accepts
+// both, fauxqs 2.4.1 only TopicArn ("InvalidParameter: TopicArn is required").
+// watermill-aws's default SNS marshaler sends TargetArn, so map it here.
+app.addHook("preHandler", async (request) => {
+  const body = request.body;
+  if (
+    body &&
+    typeof body === "object" &&
+    !Buffer.isBuffer(body) &&
+    body.Action === "Publish" &&
+    !body.TopicArn &&
+    typeof body.TargetArn === "string" &&
+    body.TargetArn.startsWith("arn:aws:sns:")
+  ) {
+    body.TopicArn = body.TargetArn;
+  }
+});
+
 await app.listen({ port, host: bind });
 console.log(`fauxqs: listening on http://${bind}:${port} (health: GET /health)`);
 

@@ -8,12 +8,14 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { apiAs, ARTIFACTS, eventually, foreignRequests, openBrowser, PASSWORD, signUpUI, startTarget, unique } from './harness.mjs';
+import { step, apiAs, ARTIFACTS, eventually, foreignRequests, openBrowser, PASSWORD, signUpUI, startTarget, unique } from './harness.mjs';
 
 const ymd = (d) => d.toISOString().slice(0, 10);
 const inDays = (n) => ymd(new Date(Date.now() + n * 86400e3));
 
 describe(`issue 9 flow (${process.env.E2E_BASE_URL || process.env.E2E_TARGET || 'taskd'})`, () => {
+  // it() that saves screenshots of every open page when it fails
+  const test = (name, fn) => it(name, step(name, () => [A, B], fn));
   let target;
   let A;
   let B;
@@ -35,7 +37,7 @@ describe(`issue 9 flow (${process.env.E2E_BASE_URL || process.env.E2E_TARGET || 
     await target?.stop();
   });
 
-  it('serves the app at / with its security headers', async () => {
+  test('serves the app at / with its security headers', async () => {
     const r = await fetch(target.base + '/');
     assert.equal(r.status, 200);
     const html = await r.text();
@@ -51,13 +53,13 @@ describe(`issue 9 flow (${process.env.E2E_BASE_URL || process.env.E2E_TARGET || 
     assert.match(await deep.text(), /<div id="app">/);
   });
 
-  it('two people sign up', async () => {
+  test('two people sign up', async () => {
     await signUpUI(A.page, target.base, alice);
     await signUpUI(B.page, target.base, bob);
     await assert.doesNotReject(A.page.waitForSelector(`.whoami:has-text("${alice.name}")`));
   });
 
-  it('A creates a task for B, picking B by name', async () => {
+  test('A creates a task for B, picking B by name', async () => {
     const p = A.page;
     await p.click('[data-testid=new-task]');
     await p.waitForSelector('#task-name');
@@ -74,7 +76,7 @@ describe(`issue 9 flow (${process.env.E2E_BASE_URL || process.env.E2E_TARGET || 
     await p.waitForSelector(`#task-title:has-text("${taskName}")`);
   });
 
-  it('B sees it in the inbox, with the unread count in the header', async () => {
+  test('B sees it in the inbox, with the unread count in the header', async () => {
     const p = B.page;
     await eventually(async () => {
       await p.goto(target.base + '/inbox');
@@ -84,7 +86,7 @@ describe(`issue 9 flow (${process.env.E2E_BASE_URL || process.env.E2E_TARGET || 
     assert.ok(Number(badge) >= 1, `unread badge shows ${badge}`);
   });
 
-  it('B sees it under "assigned to me" and moves it to in progress, then done (drag)', async () => {
+  test('B sees it under "assigned to me" and moves it to in progress, then done (drag)', async () => {
     const p = B.page;
     await p.click('a[href="/"]');
     await p.click('[data-view=pic]');
@@ -103,7 +105,7 @@ describe(`issue 9 flow (${process.env.E2E_BASE_URL || process.env.E2E_TARGET || 
     await p.waitForSelector(`[data-column=done] ${card} [data-move=in_progress]`);
   });
 
-  it('the task history shows both moves', async () => {
+  test('the task history shows both moves', async () => {
     const p = B.page;
     await p.click(`[data-task-id="${taskId}"] .card-title`);
     await p.waitForSelector('#task-title');
@@ -116,7 +118,7 @@ describe(`issue 9 flow (${process.env.E2E_BASE_URL || process.env.E2E_TARGET || 
     await p.screenshot({ path: join(ARTIFACTS, 'task.png'), fullPage: true });
   });
 
-  it("B's weekly report shows one completed", async () => {
+  test("B's weekly report shows one completed", async () => {
     const p = B.page;
     await p.click('a[href="/reports"]');
     await eventually(async () => {
@@ -128,7 +130,7 @@ describe(`issue 9 flow (${process.env.E2E_BASE_URL || process.env.E2E_TARGET || 
     await p.screenshot({ path: join(ARTIFACTS, 'report.png'), fullPage: true });
   });
 
-  it('A deletes a task after confirming', async () => {
+  test('A deletes a task after confirming', async () => {
     const api = await apiAs(target.base, alice.email);
     const r = await api.call('POST', '/api/tasks', { Task_name: `지울 작업 ${run.slice(-4)}`, Task_contents: '', Task_status: 'waiting' });
     assert.equal(r.status, 201, r.text);
@@ -144,7 +146,7 @@ describe(`issue 9 flow (${process.env.E2E_BASE_URL || process.env.E2E_TARGET || 
     assert.equal(gone.status, 404);
   });
 
-  it('a stale edit shows the conflict message and offers a reload', async () => {
+  test('a stale edit shows the conflict message and offers a reload', async () => {
     const first = A.page;
     await first.goto(`${target.base}/tasks/${taskId}/edit`);
     await first.waitForSelector('#task-contents');
@@ -164,7 +166,7 @@ describe(`issue 9 flow (${process.env.E2E_BASE_URL || process.env.E2E_TARGET || 
     await first.waitForFunction(() => document.querySelector('#task-contents')?.value === '다른 탭에서 먼저 저장한 내용');
   });
 
-  it('the board looks like something a team opens every morning (screenshot)', async () => {
+  test('the board looks like something a team opens every morning (screenshot)', async () => {
     // A few more tasks so the board shows its range of cards.
     const api = await apiAs(target.base, alice.email);
     const seed = [
@@ -193,7 +195,7 @@ describe(`issue 9 flow (${process.env.E2E_BASE_URL || process.env.E2E_TARGET || 
     await p.setViewportSize({ width: 1440, height: 900 });
   });
 
-  it('a manager reads the team table and downloads it as CSV', async () => {
+  test('a manager reads the team table and downloads it as CSV', async () => {
     await target.promote(alice.email, 'manager');
     const p = A.page;
     await p.goto(target.base + '/reports/team');

@@ -232,3 +232,49 @@ export function unique(prefix) {
 }
 
 export const hasChromium = () => existsSync(process.env.CHROMIUM || '/usr/bin/chromium');
+
+/**
+ * step(name, browsers, fn): an it() body that, when it fails, saves a
+ * screenshot of every open page to artifacts/fail-<name>-<n>.png and prints
+ * where each page was, then rethrows.
+ */
+export function step(name, getBrowsers, fn) {
+  return async (t) => {
+    try {
+      await fn(t);
+    } catch (e) {
+      const slug = name.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').slice(0, 50);
+      let n = 0;
+      for (const b of getBrowsers().filter(Boolean)) {
+        for (const p of b.context.pages()) {
+          n++;
+          const file = join(ARTIFACTS, `fail-${slug}-${n}.png`);
+          await p.screenshot({ path: file, fullPage: true }).catch(() => {});
+          console.error(`# failed step "${name}": page ${n} at ${p.url()} → ${file}`);
+        }
+        if (b.problems.length) console.error('# problems: ' + b.problems.join(' | '));
+      }
+      throw e;
+    }
+  };
+}
+
+/** The refresh token the app keeps (IndexedDB "taskd" / "session"), or null. */
+export function storedRefreshToken(page) {
+  return page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open('taskd', 1);
+        open.onupgradeneeded = () => open.result.createObjectStore('session');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const rq = open.result.transaction('session').objectStore('session').get('refresh_token');
+          rq.onsuccess = () => {
+            resolve(rq.result || null);
+            open.result.close();
+          };
+          rq.onerror = () => reject(rq.error);
+        };
+      }),
+  );
+}

@@ -2,11 +2,12 @@
 // budget, in a real browser.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiAs, eventually, foreignRequests, gzipSize, openBrowser, PASSWORD, signUpUI, startTarget, TARGET, unique } from './harness.mjs';
+import { step, storedRefreshToken, apiAs, eventually, foreignRequests, gzipSize, openBrowser, PASSWORD, signUpUI, startTarget, TARGET, unique } from './harness.mjs';
 
-const RT_KEY = 'taskd.refresh_token';
 
 describe(`sessions and UI basics (${process.env.E2E_BASE_URL || TARGET})`, () => {
+  // it() that saves screenshots of every open page when it fails
+  const test = (name, fn) => it(name, step(name, () => [U], fn));
   let target;
   let U;
   const who = { name: 'Park Seoyeon', email: `seoyeon.${unique('s')}@example.com` };
@@ -20,7 +21,7 @@ describe(`sessions and UI basics (${process.env.E2E_BASE_URL || TARGET})`, () =>
     await target?.stop();
   });
 
-  it('first load stays within 200 KiB of compressed JavaScript, all from taskd', async () => {
+  test('first load stays within 200 KiB of compressed JavaScript, all from taskd', async () => {
     const B = await openBrowser(target.base);
     try {
       const bodies = [];
@@ -40,7 +41,7 @@ describe(`sessions and UI basics (${process.env.E2E_BASE_URL || TARGET})`, () =>
     }
   });
 
-  it('sign-up shows the API field error next to the field', async () => {
+  test('sign-up shows the API field error next to the field', async () => {
     const p = U.page;
     await p.goto(target.base + '/sign-up');
     await p.fill('#signup-name', who.name);
@@ -57,27 +58,29 @@ describe(`sessions and UI basics (${process.env.E2E_BASE_URL || TARGET})`, () =>
     await p.waitForSelector('#board-title');
   });
 
-  it('a reload keeps the session and rotates the refresh token', async () => {
+  test('a reload keeps the session and rotates the refresh token', async () => {
     const p = U.page;
-    const before = await p.evaluate((k) => localStorage.getItem(k), RT_KEY);
+    const before = await storedRefreshToken(p);
     assert.ok(before, 'the refresh token is stored');
     const refreshed = p.waitForResponse((r) => r.url().endsWith('/api/token/refresh') && r.status() === 200);
     await p.reload();
     await refreshed;
     await p.waitForSelector('#board-title');
-    const afterTok = await p.evaluate((k) => localStorage.getItem(k), RT_KEY);
+    const afterTok = await storedRefreshToken(p);
     assert.ok(afterTok && afterTok !== before, 'a new refresh token replaced the old one');
     // (Presenting the spent token now would end this sign-in: see the replay test below.)
   });
 
-  it('two tabs reloading at once both stay signed in (refreshes are serialised)', async () => {
+  test('two tabs reloading at once both stay signed in (refreshes are serialised)', async () => {
     const p2 = await U.context.newPage();
     try {
       await p2.goto(target.base + '/inbox');
       await p2.waitForSelector('#inbox-title');
-      await Promise.all([U.page.reload(), p2.reload()]);
-      await U.page.waitForSelector('#board-title');
-      await p2.waitForSelector('#inbox-title');
+      for (let round = 0; round < 5; round++) {
+        await Promise.all([U.page.reload(), p2.reload()]);
+        await U.page.waitForSelector('#board-title');
+        await p2.waitForSelector('#inbox-title');
+      }
       // And the session is still good afterwards.
       await U.page.reload();
       await U.page.waitForSelector('#board-title');
@@ -86,7 +89,7 @@ describe(`sessions and UI basics (${process.env.E2E_BASE_URL || TARGET})`, () =>
     }
   });
 
-  it('an edit the API refuses shows its error next to the field', async () => {
+  test('an edit the API refuses shows its error next to the field', async () => {
     const api = await apiAs(target.base, who.email);
     const r = await api.call('POST', '/api/tasks', { Task_name: '끝난 작업', Task_contents: '', Task_status: 'done' });
     assert.equal(r.status, 201, r.text);
@@ -98,7 +101,7 @@ describe(`sessions and UI basics (${process.env.E2E_BASE_URL || TARGET})`, () =>
     assert.ok((await err.textContent()).trim().length > 0);
   });
 
-  it('works from the keyboard: n opens the editor, Enter saves, Enter on a move button moves', async () => {
+  test('works from the keyboard: n opens the editor, Enter saves, Enter on a move button moves', async () => {
     const p = U.page;
     await p.goto(target.base + '/');
     await p.waitForSelector('#board-title');
@@ -116,9 +119,9 @@ describe(`sessions and UI basics (${process.env.E2E_BASE_URL || TARGET})`, () =>
     await p.waitForSelector(`[data-column=in_progress] [data-task-id="${id}"]`);
   });
 
-  it('sign-out ends the session everywhere and the old token is refused', async () => {
+  test('sign-out ends the session everywhere and the old token is refused', async () => {
     const p = U.page;
-    const rt = await p.evaluate((k) => localStorage.getItem(k), RT_KEY);
+    const rt = await storedRefreshToken(p);
     const other = await U.context.newPage();
     await other.goto(target.base + '/reports');
     await other.waitForSelector('#rep-title');
@@ -126,14 +129,14 @@ describe(`sessions and UI basics (${process.env.E2E_BASE_URL || TARGET})`, () =>
     await p.waitForSelector('[data-testid=auth-notice]');
     await other.waitForSelector('#signin-email'); // the other tab follows
     await other.close();
-    assert.equal(await p.evaluate((k) => localStorage.getItem(k), RT_KEY), null);
+    assert.equal(await storedRefreshToken(p), null);
     await p.reload();
     await p.waitForSelector('#signin-email');
     const r = await fetch(target.base + '/api/token/refresh', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ refresh_token: rt }) });
     assert.equal(r.status, 401);
   });
 
-  it('a replayed refresh token ends the session: back to sign-in cleanly, then back to the page', async () => {
+  test('a replayed refresh token ends the session: back to sign-in cleanly, then back to the page', async () => {
     const p = U.page;
     await p.fill('#signin-email', who.email);
     await p.fill('#signin-password', PASSWORD);
@@ -141,7 +144,7 @@ describe(`sessions and UI basics (${process.env.E2E_BASE_URL || TARGET})`, () =>
     await p.waitForSelector('#board-title');
     // Someone else uses the page's refresh token first (as a thief would): the
     // page's copy is now spent, and presenting it ends the whole sign-in.
-    const rt = await p.evaluate((k) => localStorage.getItem(k), RT_KEY);
+    const rt = await storedRefreshToken(p);
     const stolen = await fetch(target.base + '/api/token/refresh', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ refresh_token: rt }) });
     assert.equal(stolen.status, 200);
     await p.goto(target.base + '/inbox');
@@ -153,7 +156,7 @@ describe(`sessions and UI basics (${process.env.E2E_BASE_URL || TARGET})`, () =>
     await p.waitForSelector('#inbox-title');
   });
 
-  it('speaks English when asked, Korean by default', async () => {
+  test('speaks English when asked, Korean by default', async () => {
     const B = await openBrowser(target.base, { locale: 'en-US' });
     try {
       await B.page.goto(target.base + '/sign-in');
@@ -170,7 +173,7 @@ describe(`sessions and UI basics (${process.env.E2E_BASE_URL || TARGET})`, () =>
     }
   });
 
-  it('renews an expired access token without the person noticing (mock: short token lifetime)', async (t) => {
+  test('renews an expired access token without the person noticing (mock: short token lifetime)', async (t) => {
     if (TARGET !== 'mock') return t.skip('needs a short access-token lifetime: mock only');
     const short = await startTarget({ accessTtl: 22 }); // renewed 20 s before expiry → after ~2 s
     const B = await openBrowser(short.base);

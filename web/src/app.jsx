@@ -260,6 +260,11 @@ function Shell({ path, children }) {
           onClick={() => setMenuOpen((o) => !o)}
         >
           {t('nav.menu')}
+          {unread > 0 && (
+            <span class="badge" aria-label={t('nav.unread', { n: unread })}>
+              {unread > 99 ? '99+' : unread}
+            </span>
+          )}
         </button>
         <nav id="mainnav" class={'mainnav' + (menuOpen ? ' open' : '')} aria-label={t('nav.menu')}>
           {nav.map(([href, label, active]) => (

@@ -67,7 +67,7 @@ export async function request(method, path, opts = {}) {
     }
     if (tok) h.Authorization = 'Bearer ' + tok;
     else if (!opts._retried) {
-      session.expire();
+      await session.expire();
       throw new ApiError(401, 'session_expired', '');
     }
   }
@@ -91,7 +91,7 @@ export async function request(method, path, opts = {}) {
       throw new ApiError(0, 'network', '');
     }
     if (ok) return request(method, path, { ...opts, _retried: true });
-    session.expire();
+    await session.expire();
     throw new ApiError(401, 'session_expired', '');
   }
   if (!res.ok) throw await toError(res);

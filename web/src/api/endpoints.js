@@ -21,18 +21,18 @@ export async function signUp({ email, password, name, phone }) {
 export async function signIn(email, password) {
   const { data } = await post('/api/sign_in', { email, password }, { auth: false });
   if (!data.access_token) throw new ApiError(500, 'no_token', 'sign-in answer has no access_token');
-  session.setTokens(data);
+  await session.setTokens(data);
   return data;
 }
 
 export async function signOut() {
-  const rt = session.currentRefreshToken();
+  const rt = await session.currentRefreshToken();
   try {
     if (rt) await post('/api/sign_out', { refresh_token: rt }, { auth: false });
   } catch {
     /* the local session ends anyway */
   }
-  session.clear();
+  await session.clear();
 }
 
 // ---------------------------------------------------------------- users (issue 3)
@@ -77,7 +77,7 @@ export async function changePassword(oldPassword, newPassword) {
 
 export async function deleteAccount(password) {
   await del('/api/users/me', { password });
-  session.clear();
+  await session.clear();
 }
 
 export async function searchUsers(q, limit = 8) {

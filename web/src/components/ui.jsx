@@ -154,6 +154,7 @@ export function UserPicker({ id, value, onChange, invalid, describedBy }) {
   const [open, setOpen] = useState(false);
   const [items, setItems] = useState([]);
   const [active, setActive] = useState(-1);
+  const [searched, setSearched] = useState(null); // the text the items are for
   const [editing, setEditing] = useState(!value);
   const seq = useRef(0);
   const inputRef = useRef(null);
@@ -170,9 +171,13 @@ export function UserPicker({ id, value, onChange, invalid, describedBy }) {
         if (n === seq.current) {
           setItems(users);
           setActive(users.length ? 0 : -1);
+          setSearched(q);
         }
       } catch {
-        if (n === seq.current) setItems([]);
+        if (n === seq.current) {
+          setItems([]);
+          setSearched(q);
+        }
       }
     }, 150);
     return () => clearTimeout(tid);
@@ -252,9 +257,9 @@ export function UserPicker({ id, value, onChange, invalid, describedBy }) {
           }
         }}
       />
-      {open && (
+      {open && (items.length > 0 || (text.trim() && searched === text.trim())) && (
         <ul class="picker-list" id={listId} role="listbox">
-          {items.length === 0 && text.trim() && <li class="picker-empty">{t('picker.noMatch')}</li>}
+          {items.length === 0 && text.trim() && searched === text.trim() && <li class="picker-empty">{t('picker.noMatch')}</li>}
           {items.map((u, i) => (
             <li
               key={u.id || u.email}

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import * as api from '../api/endpoints.js';
 import { useApp } from '../ctx.js';
-import { currentPeriod, fmtDate, fmtShort, parseDeadline, periodDays, shiftPeriod, weekStart, ymd } from '../dates.js';
+import { currentPeriod, fmtDue, fmtShort, parseDeadline, periodDays, shiftPeriod, weekStart, ymd } from '../dates.js';
 import { isUnavailable } from '../errors.js';
 import { Link, setQuery, useLocation } from '../router.jsx';
 import { CompletionChart } from '../components/chart.jsx';
@@ -98,7 +98,7 @@ const hours = (t, v) => {
   return t('rep.hours', { h: h < 10 ? Math.round(h * 10) / 10 : Math.round(h) });
 };
 
-function Stat({ id, label, value, delta, tone, sub }) {
+function Stat({ id, label, value, delta, tone, sub, invert }) {
   const { t } = useApp();
   return (
     <div class={'stat' + (tone ? ' stat-' + tone : '')} data-testid={'stat-' + id}>
@@ -108,7 +108,7 @@ function Stat({ id, label, value, delta, tone, sub }) {
       </span>
       {sub && <span class="stat-sub">{sub}</span>}
       {delta != null && delta !== 0 && (
-        <span class={'stat-delta ' + (delta > 0 ? 'up' : 'down')}>{t('rep.vsPrev', { d: (delta > 0 ? '+' : '') + delta })}</span>
+        <span class={'stat-delta ' + (delta > 0 ? 'up' : 'down') + (invert ? ' invert' : '')}>{t('rep.vsPrev', { d: (delta > 0 ? '+' : '') + delta })}</span>
       )}
     </div>
   );
@@ -181,8 +181,8 @@ export function Reports() {
           <div class="stats">
             <Stat id="completed" label={t('rep.completed')} value={c.completed} delta={d.completed} tone="main" />
             <Stat id="on-time" label={t('rep.completed_on_time')} value={c.completed_on_time} delta={d.completed_on_time} tone="good" />
-            <Stat id="late" label={t('rep.completed_late')} value={c.completed_late} delta={d.completed_late} tone="warn" />
-            <Stat id="overdue" label={t('rep.overdue')} value={c.overdue} delta={d.overdue} tone={c.overdue ? 'bad' : ''} />
+            <Stat id="late" label={t('rep.completed_late')} value={c.completed_late} delta={d.completed_late} tone="warn" invert />
+            <Stat id="overdue" label={t('rep.overdue')} value={c.overdue} delta={d.overdue} tone={c.overdue ? 'bad' : ''} invert />
             <Stat id="cycle" label={t('rep.cycle')} value={hours(t, rep.cycle.mean)} sub={rep.cycle.median != null ? t('rep.cycleMedian', { h: hours(t, rep.cycle.median) }) : ''} />
             <Stat id="created" label={t('rep.created')} value={c.created} delta={d.created} />
             <Stat id="started" label={t('rep.started')} value={c.started} delta={d.started} />
@@ -213,8 +213,8 @@ export function Reports() {
                         <td>{tk.id ? <Link href={'/tasks/' + encodeURIComponent(tk.id)}>{tk.name}</Link> : tk.name}</td>
                         <td>{tk.status && <StatusPill status={tk.status} />}</td>
                         <td>{tk.priority && <PriorityBadge priority={tk.priority} />}</td>
-                        <td>{fmtDate(tk.deadline, locale)}</td>
-                        <td>{fmtDate(tk.completedAt, locale, true)}</td>
+                        <td class="nowrap">{fmtDue(tk.deadline, locale)}</td>
+                        <td class="nowrap">{fmtDue(tk.completedAt, locale)}</td>
                       </tr>
                     ))}
                   </tbody>
