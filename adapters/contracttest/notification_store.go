@@ -32,7 +32,7 @@ func note(user, source string, at time.Time) n.Notification {
 		Link: "https://x/tasks/1", CreatedAt: at}
 }
 
-func ids[T any](xs []T, id func(T) string) []string {
+func idsOf[T any](xs []T, id func(T) string) []string {
 	out := []string{}
 	for _, x := range xs {
 		out = append(out, id(x))
@@ -57,7 +57,7 @@ func notificationInbox(t *testing.T, s notifications.Store) {
 
 	page, err := s.Inbox(ctx, user, false, nil, 3)
 	must(t, err)
-	equal(t, "first page, newest first", ids(page, noteID), []string{all[4].ID, all[3].ID, all[2].ID})
+	equal(t, "first page, newest first", idsOf(page, noteID), []string{all[4].ID, all[3].ID, all[2].ID})
 	got := page[0]
 	want := all[4]
 	sameTime(t, "created_at", &got.CreatedAt, &want.CreatedAt)
@@ -65,7 +65,7 @@ func notificationInbox(t *testing.T, s notifications.Store) {
 	equal(t, "entry", got, want)
 	page, err = s.Inbox(ctx, user, false, &query.Cursor{At: all[2].CreatedAt, ID: all[2].ID}, 3)
 	must(t, err)
-	equal(t, "second page", ids(page, noteID), []string{all[1].ID, all[0].ID})
+	equal(t, "second page", idsOf(page, noteID), []string{all[1].ID, all[0].ID})
 
 	unread, err := s.UnreadCount(ctx, user)
 	must(t, err)
@@ -80,7 +80,7 @@ func notificationInbox(t *testing.T, s notifications.Store) {
 	sameTime(t, "read_at", page[1].ReadAt, &readAt)
 	page, err = s.Inbox(ctx, user, true, nil, 10)
 	must(t, err)
-	equal(t, "unread only", ids(page, noteID), []string{all[4].ID, all[2].ID, all[1].ID, all[0].ID})
+	equal(t, "unread only", idsOf(page, noteID), []string{all[4].ID, all[2].ID, all[1].ID, all[0].ID})
 
 	k, err := s.MarkAllRead(ctx, user, at(4*time.Hour))
 	must(t, err)
@@ -167,6 +167,41 @@ func notificationDeliveries(t *testing.T, s notifications.Store) {
 	}
 	equal(t, "claimed again", len(claimMine(t, s, user, t0.Add(time.Minute))), 0)
 
+	// Many dispatchers at once: each delivery is claimed by exactly one.
+	racer := newID()
+	var racing []n.Delivery
+	for range 30 {
+		racing = append(racing, delivery(racer, NewEventID(), n.ChannelEmail, t0.Add(-time.Hour)))
+	}
+	must(t, s.AddDeliveries(ctx, racing))
+	var (
+		mu  sync.Mutex
+		got = map[string]int{}
+	)
+	for i, err := range parallel(8, func(int) error {
+		for {
+			batch, err := s.ClaimDue(context.Background(), t0.Add(-30*time.Minute), 5, time.Minute)
+			if err != nil || len(batch) == 0 {
+				return err
+			}
+			mu.Lock()
+			for _, d := range batch {
+				got[d.ID]++
+			}
+			mu.Unlock()
+		}
+	}) {
+		if err != nil {
+			t.Fatalf("dispatcher %d: %v", i, err)
+		}
+	}
+	for _, d := range racing {
+		if got[d.ID] != 1 {
+			t.Fatalf("delivery claimed %d times", got[d.ID])
+		}
+	}
+	equal(t, "claimed in the race", len(got), len(racing))
+
 	// Outcomes.
 	sentAt := t0.Add(2 * time.Minute)
 	must(t, s.Finish(ctx, email.ID, command.Finish{Status: n.StatusSent, Address: "a@example.com", ProviderID: "p-1", At: sentAt}))
@@ -176,7 +211,7 @@ func notificationDeliveries(t *testing.T, s notifications.Store) {
 	retryAt := t0.Add(10 * time.Minute)
 	must(t, s.Finish(ctx, sms.ID, command.Finish{Status: n.StatusPending, NextAttempt: retryAt, Error: "throttled", At: sentAt}))
 	sent := list(query.DeliveryFilter{Status: n.StatusSent})
-	equal(t, "sent", ids(sent, deliveryID), []string{email.ID})
+	equal(t, "sent", idsOf(sent, deliveryID), []string{email.ID})
 	sameTime(t, "sent_at", sent[0].SentAt, &sentAt)
 	equal(t, "address", sent[0].Address, "a@example.com")
 	equal(t, "provider id", sent[0].ProviderID, "p-1")
@@ -197,9 +232,9 @@ func notificationDeliveries(t *testing.T, s notifications.Store) {
 	if resent < 1 || unknown < 1 {
 		t.Fatalf("recovered %d, %d", resent, unknown)
 	}
-	equal(t, "unknown", ids(list(query.DeliveryFilter{Status: n.StatusUnknown}), deliveryID), []string{sms.ID})
-	equal(t, "pending again", ids(list(query.DeliveryFilter{Status: n.StatusPending}), deliveryID), []string{later.ID})
-	equal(t, "channel filter", ids(list(query.DeliveryFilter{Channel: n.ChannelSMS}), deliveryID), []string{sms.ID})
+	equal(t, "unknown", idsOf(list(query.DeliveryFilter{Status: n.StatusUnknown}), deliveryID), []string{sms.ID})
+	equal(t, "pending again", idsOf(list(query.DeliveryFilter{Status: n.StatusPending}), deliveryID), []string{later.ID})
+	equal(t, "channel filter", idsOf(list(query.DeliveryFilter{Channel: n.ChannelSMS}), deliveryID), []string{sms.ID})
 
 	// Failed ones are alerted once; a released claim comes back.
 	d := claimMine(t, s, user, after)
@@ -209,7 +244,7 @@ func notificationDeliveries(t *testing.T, s notifications.Store) {
 	equal(t, "to alert", len(alerted), 2)
 	equal(t, "alerted twice", len(unalertedOf(t, s, user, after)), 0)
 	must(t, s.ReleaseAlert(ctx, later.ID))
-	equal(t, "released", ids(unalertedOf(t, s, user, after), deliveryID), []string{later.ID})
+	equal(t, "released", idsOf(unalertedOf(t, s, user, after), deliveryID), []string{later.ID})
 }
 
 func unalertedOf(t testing.TB, s notifications.Store, user string, now time.Time) []n.Delivery {

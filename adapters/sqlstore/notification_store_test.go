@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/taskd/taskd/adapters/contracttest"
-	"github.com/taskd/taskd/adapters/internal/eventtest"
+	"github.com/taskd/taskd/adapters/eventtest"
 	"github.com/taskd/taskd/adapters/sqlstore"
 	"github.com/taskd/taskd/modules/notifications"
 )

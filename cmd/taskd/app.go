@@ -42,6 +42,7 @@ func serveOptions(cfg Config, role Role, logger *slog.Logger) []fx.Option {
 			return l
 		}),
 	)
+	opts = append(opts, notificationsModule(cfg, role))
 	if role.serves() {
 		opts = append(opts, httpModule(cfg))
 	}

@@ -41,6 +41,8 @@ type Config struct {
 	SignInPerMinute int
 	// EventsTuning is the event backbone's TASKD_EVENTS_* tuning (events_backbone.go).
 	EventsTuning EventsConfig
+	// Notifications is the notifications module's tuning (notifications.go).
+	Notifications NotificationsConfig
 }
 
 // SMTPConfig is read from TASKD_SMTP_*.
@@ -87,6 +89,7 @@ func LoadConfig(lookup envSource) (Config, error) {
 	c.AutoMigrate = p.boolean("TASKD_AUTO_MIGRATE", c.MySQLDSN == "")
 	c.CreateResources = p.boolean("TASKD_CREATE_RESOURCES", true)
 	c.EventsTuning = parseEventsConfig(&p)
+	c.Notifications = parseNotificationsConfig(&p)
 	c.PublicURL = p.str("TASKD_PUBLIC_URL", "http://"+c.Addr)
 	c.LogLevel = p.level("TASKD_LOG_LEVEL", slog.LevelInfo)
 	c.SMTP = SMTPConfig{

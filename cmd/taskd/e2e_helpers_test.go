@@ -15,9 +15,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -179,85 +179,70 @@ type e2eServer struct {
 	logs   *e2eLogBuffer
 }
 
-// e2eFreeAddr returns a 127.0.0.1 address with a port that was free just now.
-func e2eFreeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+// e2eListening finds the address taskd logged it listens on.
+var e2eListening = regexp.MustCompile(`"msg":"listening"[^\n]*"addr":"([^"]+)"`)
 
-// e2eStart runs `taskd serve` with env (plus TASKD_ADDR on a free port)
-// until the test ends; it returns once /healthz answers.
+// e2eStart runs `taskd serve` with env until the test ends, listening on a
+// port of the kernel's choice on 127.0.0.1 (TASKD_ADDR=127.0.0.1:0: no race
+// for a free port with parallel tests); it returns once /healthz answers.
 func e2eStart(t testing.TB, env map[string]string) *e2eServer {
 	t.Helper()
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		s, err := e2eTryStart(t, env)
-		if err == nil {
-			return s
-		}
-		lastErr = err
-		if !strings.Contains(err.Error(), "address already in use") {
-			break
-		}
+	env = e2eMerge(env, map[string]string{"TASKD_ADDR": "127.0.0.1:0", "TASKD_LOG_FORMAT": "json"})
+	if lvl := env["TASKD_LOG_LEVEL"]; lvl != "debug" {
+		env["TASKD_LOG_LEVEL"] = "info" // the "listening" line
 	}
-	t.Fatalf("starting taskd: %v", lastErr)
-	return nil
-}
-
-func e2eTryStart(t testing.TB, env map[string]string) (*e2eServer, error) {
-	addr := e2eFreeAddr(t)
-	env = e2eMerge(map[string]string{"TASKD_LOG_LEVEL": "warn"}, env, map[string]string{"TASKD_ADDR": addr})
 	logs := &e2eLogBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"serve"}, io.Discard, logs, e2eEnv(env)) }()
+	stop := func() error {
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(40 * time.Second):
+			return errors.New("taskd serve did not stop within 40 s of its context ending")
+		}
+	}
 
-	s := &e2eServer{base: "http://" + addr, logs: logs, client: &http.Client{Timeout: 30 * time.Second}}
+	s := &e2eServer{logs: logs, client: &http.Client{Timeout: 30 * time.Second}}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		select {
 		case err := <-done:
 			cancel()
-			if err == nil {
-				err = errors.New("taskd stopped before it answered")
-			}
-			return nil, fmt.Errorf("%w\n%s", err, logs.String())
+			t.Fatalf("taskd serve stopped before it answered: %v\n%s", err, logs.String())
 		default:
 		}
-		if resp, err := s.client.Get(s.base + "/healthz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
+		if s.base == "" {
+			if m := e2eListening.FindStringSubmatch(logs.String()); m != nil {
+				s.base = "http://" + m[1]
+			}
+		}
+		if s.base != "" {
+			if resp, err := s.client.Get(s.base + "/healthz"); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					break
+				}
 			}
 		}
 		if time.Now().After(deadline) {
-			cancel()
-			<-done
-			return nil, fmt.Errorf("/healthz did not answer within 30 s\n%s", logs.String())
+			err := stop()
+			t.Fatalf("taskd did not answer /healthz within 30 s (%v)\n%s", err, logs.String())
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
 	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("taskd serve returned %v", err)
-			}
-		case <-time.After(40 * time.Second):
-			t.Error("taskd serve did not stop within 40 s of its context ending")
+		if err := stop(); err != nil {
+			t.Errorf("taskd serve: %v", err)
 		}
 		s.client.CloseIdleConnections()
 		if t.Failed() {
 			t.Logf("taskd log:\n%s", logs.String())
 		}
 	})
-	return s, nil
+	return s
 }
 
 // e2eReply is an HTTP answer.

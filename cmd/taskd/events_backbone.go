@@ -28,6 +28,11 @@ type EventsConfig struct {
 	// event, doubling after each failure up to 10 minutes
 	// (TASKD_EVENTS_REDELIVERY_BACKOFF, default 10s).
 	RedeliveryBackoff time.Duration
+	// VisibilityTimeout of the SQS queues taskd creates: how long a received
+	// message stays hidden while it is handled, and so how soon a message
+	// held by a crashed process is delivered again
+	// (TASKD_EVENTS_VISIBILITY_TIMEOUT, default 30s).
+	VisibilityTimeout time.Duration
 	// DLQWatchInterval is how often the dead letters are looked at
 	// (TASKD_DLQ_WATCH_INTERVAL, default 10s).
 	DLQWatchInterval time.Duration
@@ -41,6 +46,7 @@ func parseEventsConfig(p *parser) EventsConfig {
 	ec := EventsConfig{
 		MaxReceiveCount:   p.integer("TASKD_EVENTS_MAX_RECEIVE_COUNT", 5),
 		RedeliveryBackoff: p.duration("TASKD_EVENTS_REDELIVERY_BACKOFF", 10*time.Second),
+		VisibilityTimeout: p.duration("TASKD_EVENTS_VISIBILITY_TIMEOUT", 30*time.Second),
 		DLQWatchInterval:  p.duration("TASKD_DLQ_WATCH_INTERVAL", 10*time.Second),
 		Probe:             p.boolean("TASKD_EVENTS_PROBE", false),
 	}
@@ -49,6 +55,9 @@ func parseEventsConfig(p *parser) EventsConfig {
 	}
 	if ec.RedeliveryBackoff < 0 || ec.RedeliveryBackoff > 12*time.Hour {
 		p.fail("TASKD_EVENTS_REDELIVERY_BACKOFF", "must be between 0s and 12h")
+	}
+	if ec.VisibilityTimeout < 5*time.Second || ec.VisibilityTimeout > 12*time.Hour {
+		p.fail("TASKD_EVENTS_VISIBILITY_TIMEOUT", "must be between 5s and 12h")
 	}
 	if ec.DLQWatchInterval < 100*time.Millisecond {
 		p.fail("TASKD_DLQ_WATCH_INTERVAL", "must be at least 100ms")
@@ -91,7 +100,8 @@ func newEventBackbone(ctx context.Context, cfg Config, db *sqlstore.DB, groups [
 		}
 		sc := snssqs.Config{
 			Env: cfg.Env, CreateResources: cfg.CreateResources, MaxReceiveCount: tuning.MaxReceiveCount,
-			RedeliveryBackoff: backoff, Logger: logger.With("component", "snssqs"),
+			VisibilityTimeout: tuning.VisibilityTimeout, RedeliveryBackoff: backoff,
+			Logger: logger.With("component", "snssqs"),
 		}
 		if err := sc.Validate(); err != nil {
 			return nil, err

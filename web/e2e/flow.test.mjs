@@ -38,7 +38,8 @@ describe(`issue 9 flow (${process.env.E2E_BASE_URL || process.env.E2E_TARGET || 
   });
 
   test('serves the app at / with its security headers', async () => {
-    const r = await fetch(target.base + '/');
+    const origin = target.taskdBase || target.base; // taskd itself, not a stand-in front
+    const r = await fetch(origin + '/');
     assert.equal(r.status, 200);
     const html = await r.text();
     assert.match(html, /<div id="app">/);
@@ -48,7 +49,7 @@ describe(`issue 9 flow (${process.env.E2E_BASE_URL || process.env.E2E_TARGET || 
     assert.match(csp, /frame-ancestors 'none'/);
     assert.ok(r.headers.get('referrer-policy'), 'Referrer-Policy is set');
     // SPA fallback: an app path that is not a file gets index.html.
-    const deep = await fetch(target.base + '/tasks/00000000-0000-0000-0000-000000000000');
+    const deep = await fetch(origin + '/tasks/00000000-0000-0000-0000-000000000000');
     assert.equal(deep.status, 200);
     assert.match(await deep.text(), /<div id="app">/);
   });
@@ -84,6 +85,9 @@ describe(`issue 9 flow (${process.env.E2E_BASE_URL || process.env.E2E_TARGET || 
     });
     const badge = await p.textContent('[data-testid=unread-badge]');
     assert.ok(Number(badge) >= 1, `unread badge shows ${badge}`);
+    await p.click('[data-testid=read-all]');
+    await p.waitForSelector('[data-testid=unread-badge]', { state: 'detached' });
+    assert.equal(await p.locator('[data-testid=notification].unread').count(), 0);
   });
 
   test('B sees it under "assigned to me" and moves it to in progress, then done (drag)', async () => {
@@ -197,6 +201,14 @@ describe(`issue 9 flow (${process.env.E2E_BASE_URL || process.env.E2E_TARGET || 
 
   test('a manager reads the team table and downloads it as CSV', async () => {
     await target.promote(alice.email, 'manager');
+    // The server may cache who a token belongs to for a few seconds: wait until a
+    // fresh token carries the new role before the page asks.
+    const fresh = await apiAs(target.base, alice.email, { fresh: true });
+    await eventually(async () => {
+      const r = await fresh.call('GET', '/api/users/me');
+      assert.equal(r.status, 200);
+      assert.equal(r.json.user.role, 'manager');
+    });
     const p = A.page;
     await p.goto(target.base + '/reports/team');
     await p.waitForSelector('[data-testid=team-table]');

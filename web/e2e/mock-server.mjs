@@ -40,6 +40,33 @@ class HttpError extends Error {
   }
 }
 
+export async function serveStatic(req, res, url, distDir = join(HERE, '..', 'dist')) {
+  const headers = {
+    'Content-Security-Policy': CSP,
+    'X-Content-Type-Options': 'nosniff',
+    'X-Frame-Options': 'DENY',
+    'Referrer-Policy': 'no-referrer',
+  };
+  let rel = normalize(decodeURIComponent(url.pathname)).replace(/^(\.\.[/\\])+/, '');
+  if (rel.endsWith('/')) rel += 'index.html';
+  let file = join(distDir, rel);
+  let st = await stat(file).catch(() => null);
+  if (!st || !st.isFile()) {
+    if (extname(rel)) {
+      res.writeHead(404, headers);
+      return res.end('not found');
+    }
+    file = join(distDir, 'index.html');
+  }
+  const data = await readFile(file);
+  res.writeHead(200, {
+    ...headers,
+    'Content-Type': TYPES[extname(file)] || 'application/octet-stream',
+    'Cache-Control': file.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+  });
+  res.end(req.method === 'HEAD' ? undefined : data);
+}
+
 export function createMock({ distDir = join(HERE, '..', 'dist'), accessTtl = 900, log = false } = {}) {
   const users = new Map(); // id → user
   const access = new Map(); // token → {userId, exp}
@@ -150,7 +177,7 @@ export function createMock({ distDir = join(HERE, '..', 'dist'), accessTtl = 900
       const p = prefs.get(uid);
       if (p && p.preferences && p.preferences[kind] && p.preferences[kind].inbox === false) continue;
       const list = notes.get(uid) || [];
-      list.unshift({ id: randomUUID(), kind, event_type: e.event_type, message: noteText(u.locale, e, task, actor), task_id: task.id, task_name: task.name, actor: pub(actor), created_at: e.occurred_at, read_at: null });
+      list.unshift({ id: randomUUID(), kind, event_type: e.event_type, message: noteText(u.locale, e, task, actor), task_id: task.id, task_name: task.name, actor: actor ? { id: actor.id, name: actor.name } : null, link: `/tasks/${task.id}`, read: false, created_at: e.occurred_at, read_at: null });
       notes.set(uid, list);
     }
   }
@@ -342,10 +369,10 @@ export function createMock({ distDir = join(HERE, '..', 'dist'), accessTtl = 900
       return [200, { message: 'password changed' }];
     }
     if (p === '/api/users/me/notifications') {
-      if (m === 'GET') return [200, { message: 'ok', ...(prefs.get(me.id) || { preferences: {}, quiet_hours: null }) }];
+      if (m === 'GET') return [200, prefs.get(me.id) || { preferences: {}, quiet_hours: null }];
       if (m === 'PUT') {
         prefs.set(me.id, { preferences: body.preferences || {}, quiet_hours: body.quiet_hours || null });
-        return [200, { message: 'ok' }];
+        return [200, prefs.get(me.id)];
       }
     }
     if (p === '/api/users' && m === 'GET') {
@@ -522,15 +549,18 @@ export function createMock({ distDir = join(HERE, '..', 'dist'), accessTtl = 900
       const off = Number(q.get('cursor') || 0);
       return [200, { message: 'ok', notifications: list.slice(off, off + limit), unread_count: unread, next_cursor: off + limit < list.length ? String(off + limit) : '' }];
     }
+    const unreadOf = () => (notes.get(me.id) || []).filter((n) => !n.read_at).length;
+    if (p === '/api/notifications/unread-count' && m === 'GET') return [200, { unread_count: unreadOf() }];
     if ((mm = /^\/api\/notifications\/([^/]+)\/read$/.exec(p)) && m === 'POST') {
       const n = (notes.get(me.id) || []).find((x) => x.id === mm[1]);
       if (!n) throw new HttpError(404, 'notification_not_found', 'notification not found');
       n.read_at = n.read_at || iso(now());
-      return [200, { message: 'ok' }];
+      n.read = true;
+      return [200, { unread_count: unreadOf() }];
     }
     if (p === '/api/notifications/read-all' && m === 'POST') {
-      for (const n of notes.get(me.id) || []) n.read_at = n.read_at || iso(now());
-      return [200, { message: 'ok' }];
+      for (const n of notes.get(me.id) || []) (n.read_at = n.read_at || iso(now())), (n.read = true);
+      return [200, { unread_count: 0 }];
     }
 
     // ---- reports
@@ -570,37 +600,10 @@ export function createMock({ distDir = join(HERE, '..', 'dist'), accessTtl = 900
     for (const k of Object.keys(body)) if (!keys.includes(k)) throw new HttpError(400, 'unknown_field', `unknown field ${k}`, k);
   }
 
-  async function serveStatic(req, res, url) {
-    const headers = {
-      'Content-Security-Policy': CSP,
-      'X-Content-Type-Options': 'nosniff',
-      'X-Frame-Options': 'DENY',
-      'Referrer-Policy': 'no-referrer',
-    };
-    let rel = normalize(decodeURIComponent(url.pathname)).replace(/^(\.\.[/\\])+/, '');
-    if (rel.endsWith('/')) rel += 'index.html';
-    let file = join(distDir, rel);
-    let st = await stat(file).catch(() => null);
-    if (!st || !st.isFile()) {
-      if (extname(rel)) {
-        res.writeHead(404, headers);
-        return res.end('not found');
-      }
-      file = join(distDir, 'index.html');
-    }
-    const data = await readFile(file);
-    res.writeHead(200, {
-      ...headers,
-      'Content-Type': TYPES[extname(file)] || 'application/octet-stream',
-      'Cache-Control': file.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
-    });
-    res.end(req.method === 'HEAD' ? undefined : data);
-  }
-
   const server = createServer(async (req, res) => {
     const url = new URL(req.url, 'http://localhost');
     if (!url.pathname.startsWith('/api/') && !url.pathname.startsWith('/__mock/')) {
-      return serveStatic(req, res, url).catch((e) => {
+      return serveStatic(req, res, url, distDir).catch((e) => {
         res.writeHead(500);
         res.end(String(e));
       });

@@ -73,5 +73,6 @@ if [[ $E2E_TARGET == taskd ]]; then
   }
 fi
 
+rm -rf e2e/artifacts # screenshots and logs of this run only
 echo "e2e: $("$CHROMIUM" --version 2>/dev/null || echo chromium); target: $E2E_TARGET"
 exec node --test --test-concurrency=1 --test-timeout=300000 "${args[@]}" e2e/

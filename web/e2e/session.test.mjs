@@ -119,6 +119,20 @@ describe(`sessions and UI basics (${process.env.E2E_BASE_URL || TARGET})`, () =>
     await p.waitForSelector(`[data-column=in_progress] [data-task-id="${id}"]`);
   });
 
+  test('notification preferences are saved', async () => {
+    const p = U.page;
+    await p.goto(target.base + '/profile');
+    const box = p.locator('.prefs tr:has(th:has-text("기한 지남")) input[type=checkbox]').nth(2); // SMS column
+    await box.waitFor();
+    const was = await box.isChecked();
+    await box.click();
+    await p.click('form[aria-labelledby=prefs-title] button[type=submit]');
+    await p.waitForSelector('.toast:has-text("저장했습니다")');
+    await p.reload();
+    await p.locator('.prefs').waitFor();
+    assert.equal(await p.locator('.prefs tr:has(th:has-text("기한 지남")) input[type=checkbox]').nth(2).isChecked(), !was);
+  });
+
   test('sign-out ends the session everywhere and the old token is refused', async () => {
     const p = U.page;
     const rt = await storedRefreshToken(p);
@@ -163,11 +177,18 @@ describe(`sessions and UI basics (${process.env.E2E_BASE_URL || TARGET})`, () =>
       assert.equal((await B.page.textContent('h1')).trim(), '로그인');
       await B.page.selectOption('#auth-lang', 'en');
       await B.page.waitForSelector('h1:has-text("Sign in")');
-      await B.page.fill('#signin-email', who.email);
-      await B.page.fill('#signin-password', PASSWORD);
+      await B.page.click('a[href="/sign-up"]');
+      await B.page.waitForSelector('h1:has-text("Sign up")');
+      await B.page.fill('#signup-name', 'Jamie Lee');
+      await B.page.fill('#signup-email', `jamie.${unique('en')}@example.com`);
+      await B.page.fill('#signup-password', PASSWORD);
+      await B.page.fill('#signup-password2', PASSWORD);
       await B.page.click('form button[type=submit]');
       await B.page.waitForSelector('#board-title:has-text("Task board")');
       assert.equal(await B.page.getAttribute('html', 'lang'), 'en');
+      // The language chosen before signing up became the account's locale.
+      await B.page.click('a[href="/profile"]');
+      assert.equal(await B.page.inputValue('#p-locale'), 'en');
     } finally {
       await B.close();
     }

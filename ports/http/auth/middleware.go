@@ -87,6 +87,14 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (actor.
 		return actor.Actor{}, err
 	}
 	p, err := a.principal(ctx, c.Subject)
+	if err == nil && c.TokenVersion > p.TokenVersion {
+		// A token newer than the cached answer: the version rose elsewhere
+		// (another instance, `taskd users promote`) and the user signed in
+		// again. Ask again rather than refuse a fresh token for the cache's
+		// lifetime.
+		a.Forget(c.Subject)
+		p, err = a.principal(ctx, c.Subject)
+	}
 	if err != nil {
 		if e, ok := errs.As(err); ok && e.Kind == errs.KindNotFound {
 			return actor.Actor{}, ErrTokenRevoked

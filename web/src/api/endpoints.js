@@ -228,10 +228,16 @@ export function uiField(apiField) {
 export async function updateTask(task, changes) {
   const body = {};
   for (const [k, v] of Object.entries(changes)) body[FIELD_OF[k]] = v === '' ? null : v;
-  const { data } = await put(`/api/tasks/${encodeURIComponent(task.id)}`, body, {
+  const { data, headers } = await put(`/api/tasks/${encodeURIComponent(task.id)}`, body, {
     headers: ifMatch(task),
   });
-  return data;
+  return { ...data, etag: headers.get('ETag') || '' };
+}
+
+/** The version in an ETag ("7" → 7), or null. */
+export function versionOf(etag) {
+  const m = /^(?:W\/)?"?(\d+)"?$/.exec(etag || '');
+  return m ? Number(m[1]) : null;
 }
 
 export function moveTask(task, status) {
@@ -384,8 +390,18 @@ function normNote(n) {
   };
 }
 
-/** The unread count for the header badge. */
+/** The unread count for the header badge: GET /api/notifications/unread-count, else from the list. */
+let countRoute = true;
 export async function unreadCount() {
+  if (countRoute) {
+    try {
+      const { data } = await get('/api/notifications/unread-count');
+      if (typeof data.unread_count === 'number') return data.unread_count;
+    } catch (err) {
+      if (err.status !== 404 && err.status !== 405) throw err;
+    }
+    countRoute = false;
+  }
   const r = await notifications({ unread: true, limit: 100 });
   return r.unread ?? r.items.filter((n) => !n.read).length;
 }
@@ -404,30 +420,36 @@ export const NOTE_KINDS = ['task_assigned', 'status_changed', 'task_updated', 't
 export const NOTE_CHANNELS = ['inbox', 'email', 'sms'];
 
 /**
- * GET /api/users/me/notifications → {kinds: {kind: {channel: bool}}, quiet: {start, end} | null}
- * Accepted: {"preferences": {kind: {channel: bool}} | {kind: [channel]}, "quiet_hours": {start, end}}
- * or the same object at the top level. Missing kinds default to inbox + e-mail.
+ * GET /api/users/me/notifications → {kinds: {kind: {channel: bool}}, channels: [..], quiet: {start, end, time_zone} | null}
+ * Answer: {"preferences": {kind: {channel: bool} | [channel]}, "quiet_hours": {start, end, time_zone} | null}.
+ * Kinds and channels the server names are shown too; a missing kind defaults to inbox + e-mail.
  */
 export async function notificationPrefs() {
   const { data } = await get('/api/users/me/notifications');
-  const p = data.preferences || data;
+  const p = data.preferences || {};
   const kinds = {};
-  for (const k of NOTE_KINDS) {
-    const v = p[k] ?? p.events?.[k];
+  const channels = [...NOTE_CHANNELS];
+  for (const v of Object.values(p)) {
+    const names = Array.isArray(v) ? v : Object.keys(v || {});
+    for (const ch of names) if (!channels.includes(ch)) channels.push(ch);
+  }
+  for (const k of [...NOTE_KINDS, ...Object.keys(p).filter((k) => !NOTE_KINDS.includes(k))]) {
+    const v = p[k];
     kinds[k] = {};
-    for (const ch of NOTE_CHANNELS) {
+    for (const ch of channels) {
       if (Array.isArray(v)) kinds[k][ch] = v.includes(ch);
       else if (v && typeof v === 'object') kinds[k][ch] = !!v[ch];
-      else kinds[k][ch] = ch !== 'sms';
+      else kinds[k][ch] = ch === 'inbox' || ch === 'email';
     }
   }
-  const q = data.quiet_hours || p.quiet_hours || null;
-  return { kinds, quiet: q && (q.start || q.end) ? { start: q.start || '', end: q.end || '' } : null };
+  const q = data.quiet_hours || null;
+  return { kinds, channels, quiet: q && (q.start || q.end) ? { start: q.start || '', end: q.end || '', time_zone: q.time_zone || '' } : null };
 }
 
 export async function saveNotificationPrefs(prefs) {
   const body = { preferences: {} };
-  for (const k of NOTE_KINDS) body.preferences[k] = { ...prefs.kinds[k] };
-  body.quiet_hours = prefs.quiet && prefs.quiet.start && prefs.quiet.end ? prefs.quiet : null;
+  for (const [k, v] of Object.entries(prefs.kinds)) body.preferences[k] = { ...v };
+  const q = prefs.quiet;
+  body.quiet_hours = q && q.start && q.end ? { start: q.start, end: q.end, ...(q.time_zone ? { time_zone: q.time_zone } : {}) } : null;
   await put('/api/users/me/notifications', body);
 }

@@ -95,9 +95,18 @@ export function Board() {
     const before = tasks;
     setTasks((ts) => ts.map((x) => (x.id === task.id ? { ...x, status: to } : x)));
     try {
-      await api.moveTask(task, to);
+      const { etag } = await api.moveTask(task, to);
       toast(t('board.moved', { name: task.name, status: t('status.' + to) }));
-      reload();
+      const version = api.versionOf(etag);
+      if (version != null) {
+        // The answer's ETag is the new version: the card can move again at once.
+        setTasks((ts) => ts.map((x) => (x.id === task.id ? { ...x, status: to, version, etag } : x)));
+        reload();
+      } else {
+        // No ETag: hold the card until the list (with its new version) is back.
+        const list = await api.listTasks({ view, priority, status, sort, q: q.trim() });
+        setTasks(list);
+      }
     } catch (err) {
       setTasks(before);
       setError(err);

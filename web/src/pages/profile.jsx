@@ -80,6 +80,8 @@ function Info() {
   );
 }
 
+const label = (t, key, fallback) => (t(key) === key ? fallback : t(key));
+
 function Prefs() {
   const { t, toast } = useApp();
   const [prefs, setPrefs] = useState(null);
@@ -118,22 +120,22 @@ function Prefs() {
               <thead>
                 <tr>
                   <th scope="col" />
-                  {api.NOTE_CHANNELS.map((ch) => (
+                  {prefs.channels.map((ch) => (
                     <th key={ch} scope="col">
-                      {t('chan.' + ch)}
+                      {label(t, 'chan.' + ch, ch)}
                     </th>
                   ))}
                 </tr>
               </thead>
               <tbody>
-                {api.NOTE_KINDS.map((k) => (
+                {Object.keys(prefs.kinds).map((k) => (
                   <tr key={k}>
-                    <th scope="row">{t('kind.' + k)}</th>
-                    {api.NOTE_CHANNELS.map((ch) => (
+                    <th scope="row">{label(t, 'kind.' + k, k)}</th>
+                    {prefs.channels.map((ch) => (
                       <td key={ch}>
                         <input
                           type="checkbox"
-                          aria-label={`${t('kind.' + k)} — ${t('chan.' + ch)}`}
+                          aria-label={`${label(t, 'kind.' + k, k)} — ${label(t, 'chan.' + ch, ch)}`}
                           checked={prefs.kinds[k][ch]}
                           onChange={() => toggle(k, ch)}
                         />

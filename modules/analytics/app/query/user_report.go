@@ -119,7 +119,9 @@ func reportTasks(facts map[string]report.Fact, open []report.OpenTask, instant t
 	}
 	out := make([]contracts.ReportTask, 0, len(byID))
 	for _, t := range byID {
-		slices.SortFunc(t.CountedAs, func(a, b string) int { return slices.Index(report.CountMetrics, a) - slices.Index(report.CountMetrics, b) })
+		slices.SortFunc(t.CountedAs, func(a, b string) int {
+			return slices.Index(report.CountMetrics, a) - slices.Index(report.CountMetrics, b)
+		})
 		out = append(out, *t)
 	}
 	rank := func(p string) int {

@@ -1,0 +1,97 @@
+package outbox_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/taskd/taskd/adapters/eventtest"
+	"github.com/taskd/taskd/adapters/outbox"
+	"github.com/taskd/taskd/adapters/sqlstore"
+	"github.com/taskd/taskd/modules/kernel/event"
+)
+
+// Writers commit concurrently, in an order other than the one in which
+// their rows got their offsets; a reader of the outbox must still see
+// every row (a late commit below the reader's offset would be lost).
+func TestOutboxReaderSkipsNoLateCommit(t *testing.T) {
+	eventtest.Integration(t)
+	eventtest.Dialects(t, func(t *testing.T, open func(testing.TB) *sqlstore.DB) {
+		db := open(t)
+		sub, err := outbox.NewSubscriber(db.SQL, outbox.SubscriberConfig{
+			Dialect: db.Dialect.Outbox, ConsumerGroup: "late-commits", PollInterval: 5 * time.Millisecond,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		msgs, err := sub.Subscribe(ctx, outbox.Topic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sub.Close()
+
+		const writers, each = 8, 40
+		var (
+			mu   sync.Mutex
+			seen = map[string]bool{}
+		)
+		go func() {
+			for m := range msgs {
+				mu.Lock()
+				seen[m.UUID] = true
+				mu.Unlock()
+				m.Ack()
+			}
+		}()
+		var (
+			wg   sync.WaitGroup
+			sent sync.Map
+		)
+		for w := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range each {
+					e := eventtest.TaskEvent("late", int64(w*each+i))
+					err := db.WithinTransaction(ctx, func(ctx context.Context) error {
+						tx, _ := sqlstore.TxFromContext(ctx)
+						if err := db.Outbox.Append(ctx, tx, []event.Event{e}); err != nil {
+							return err
+						}
+						// Hold the offset uncommitted a while, so that later
+						// offsets commit first.
+						time.Sleep(time.Duration(rand.IntN(3000)) * time.Microsecond)
+						return nil
+					})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					sent.Store(e.ID, true)
+				}
+			}()
+		}
+		wg.Wait()
+		eventtest.Eventually(t, 20*time.Second, "every committed event read", func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(seen) >= writers*each
+		})
+		missing := 0
+		sent.Range(func(k, _ any) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			if !seen[k.(string)] {
+				missing++
+			}
+			return true
+		})
+		if missing > 0 {
+			t.Errorf("%d committed events never read", missing)
+		}
+	})
+}
