@@ -60,6 +60,7 @@ step() {
   if ((rc == 0)); then
     RESULTS+=(PASS)
     printf 'PASS  %6ss\n' "$t"
+    [[ $name == install ]] && tail -n 1 "$log" | sed 's/^/                   /'
     grep -E -- '--- SKIP|^ok .*\[no tests to run\]' "$log" | sed 's/^/                   /' || true
   else
     RESULTS+=(FAIL)

@@ -32,6 +32,21 @@ type AnalyticsEnv struct {
 	Store analytics.Store
 	// Dump returns every task state, counter and report task.
 	Dump func(ctx context.Context) ([]report.TaskState, report.Effects, error)
+	// Tx, when set, runs fn in one transaction the store joins: how the
+	// embedded event transport runs a handler (in the transaction that
+	// acknowledges the event). The benchmarks record events in it.
+	Tx func(ctx context.Context, fn func(ctx context.Context) error) error
+}
+
+// record records e as a handler of env does.
+func (env AnalyticsEnv) record(ctx context.Context, app analyticsapp.Application, e event.Event) error {
+	handle := func(ctx context.Context) error {
+		return app.Commands.RecordEvent.Handle(ctx, command.RecordEvent{Event: e})
+	}
+	if env.Tx != nil {
+		return env.Tx(ctx, handle)
+	}
+	return handle(ctx)
 }
 
 // Analytics is the contract of the analytics storage port (analytics.Store):
@@ -458,11 +473,16 @@ func anApp(t testing.TB, env AnalyticsEnv, clock func() time.Time) analyticsapp.
 
 func anAppWith(t testing.TB, env AnalyticsEnv, clock func() time.Time, users anUsers, loc *time.Location) analyticsapp.Application {
 	t.Helper()
+	return anAppBatch(t, env, clock, users, loc, 97) // small batches: a rebuild writes many
+}
+
+func anAppBatch(t testing.TB, env AnalyticsEnv, clock func() time.Time, users anUsers, loc *time.Location, batch int) analyticsapp.Application {
+	t.Helper()
 	if clock == nil {
 		clock = func() time.Time { return base.AddDate(1, 0, 0) }
 	}
 	a, err := analytics.NewApplication(analytics.Deps{
-		Store: env.Store, Users: users, Tasks: anTasks{}, Settings: analytics.Settings{Location: loc, RebuildBatch: 97},
+		Store: env.Store, Users: users, Tasks: anTasks{}, Settings: analytics.Settings{Location: loc, RebuildBatch: batch},
 		Clock: clock,
 	})
 	must(t, err)

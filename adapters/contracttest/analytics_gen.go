@@ -117,11 +117,11 @@ func GenerateWorkload(cfg WorkloadConfig) Workload {
 			cmd(tk.Assign(admin, task.Assignment{PICID: &other}, step(24*time.Hour)))
 			by = actor.Actor{UserID: other, Role: "member"}
 		}
-		if rng.IntN(5) > 0 {
+		if rng.IntN(100) < 97 { // a backlog stays small: most tasks get done
 			cmd(tk.Complete(by, step(10*24*time.Hour)))
 			if rng.IntN(8) == 0 {
 				cmd(tk.Reopen(by, step(72*time.Hour)))
-				if rng.IntN(2) == 0 {
+				if rng.IntN(10) > 0 {
 					cmd(tk.Complete(by, step(5*24*time.Hour)))
 				}
 			}

@@ -14,13 +14,33 @@ import (
 // tables themselves are created by the migrations, never by watermill.
 func SchemaAdapter(d Dialect) wsql.SchemaAdapter {
 	if d == MySQL {
-		return wsql.DefaultMySQLSchema{
+		return mysqlSchema{wsql.DefaultMySQLSchema{
 			GenerateMessagesTableName: func(string) string { return "`" + MessagesTable + "`" },
 			SubscribeBatchSize:        100,
-		}
+		}}
 	}
 	return SQLiteSchema{}
 }
+
+// mysqlSchema is watermill-sql's MySQL schema read at READ COMMITTED
+// instead of SERIALIZABLE.
+//
+// watermill reads MySQL at SERIALIZABLE so that a reader never passes a row
+// committed late: its next-key locks make inserts above its offset wait. It
+// is not enough (an insert takes its AUTO_INCREMENT value before it waits
+// for those locks, and a later one may commit and be read first; see
+// Writer.Append), and it is costly (every outbox insert waits while a
+// reader holds its transaction, e.g. the forwarder publishing a batch to
+// SNS). Writers instead serialise on the outbox write lock from their first
+// insert to their commit, so rows commit in offset order: when a reader
+// sees offset n committed, every offset below n is committed or rolled back
+// for good, and a plain READ COMMITTED read is exact. The offset row is
+// still read FOR UPDATE, so readers of one consumer group take turns.
+type mysqlSchema struct {
+	wsql.DefaultMySQLSchema
+}
+
+func (mysqlSchema) SubscribeIsolationLevel() sql.IsolationLevel { return sql.LevelReadCommitted }
 
 // OffsetsAdapter returns the watermill-sql offsets adapter of the outbox.
 func OffsetsAdapter(d Dialect) wsql.OffsetsAdapter {
@@ -34,7 +54,7 @@ func OffsetsAdapter(d Dialect) wsql.OffsetsAdapter {
 
 // SQLiteSchema is the outbox schema for SQLite. SQLite has one writer at a
 // time, so offsets become visible in commit order and a reader never skips a
-// row committed late (the reason MySQL needs SERIALIZABLE reads).
+// row committed late (what MySQL needs the outbox write lock for).
 type SQLiteSchema struct{}
 
 const sqliteBatch = 100

@@ -1,7 +1,8 @@
 // Package smtp sends the notifications module's e-mail through an SMTP
 // server (TASKD_EMAIL=smtp, TASKD_SMTP_*), with the standard library's
-// net/smtp: one connection per message, STARTTLS required unless turned
-// off, implicit TLS on port 465, AUTH PLAIN when a user name is set.
+// net/smtp: a few sessions kept open between messages, STARTTLS required
+// unless turned off, implicit TLS on port 465, AUTH PLAIN when a user name
+// is set.
 //
 // Delivery guarantee: at least once. The Message-ID is derived from the
 // delivery id, so a message sent again after a crash between the server's
@@ -23,6 +24,7 @@ import (
 	"net/textproto"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	n "github.com/taskd/taskd/modules/notifications/domain/notification"
@@ -41,6 +43,11 @@ type Config struct {
 	From string
 	// Timeout bounds a whole send when the context has no deadline (default 30s).
 	Timeout time.Duration
+	// MaxIdle sessions are kept open between messages (default 8, the
+	// dispatcher's parallelism; a new session costs a TCP and TLS handshake
+	// and AUTH), each for at most IdleTimeout (default 30s).
+	MaxIdle     int
+	IdleTimeout time.Duration
 	// TLSConfig overrides the TLS settings (tests); nil: verify Host.
 	TLSConfig *tls.Config
 }
@@ -49,6 +56,9 @@ type Config struct {
 type Sender struct {
 	cfg  Config
 	from *mail.Address
+
+	mu   sync.Mutex
+	idle []*conn
 }
 
 // New checks cfg and returns the sender.
@@ -61,6 +71,12 @@ func New(cfg Config) (*Sender, error) {
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.MaxIdle == 0 {
+		cfg.MaxIdle = 8
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 30 * time.Second
 	}
 	from, err := mail.ParseAddress(cfg.From)
 	if err != nil {
@@ -104,51 +120,143 @@ func (s *Sender) SendEmail(ctx context.Context, e n.Email) (string, error) {
 	return id, nil
 }
 
-func (s *Sender) send(ctx context.Context, to string, msg []byte) (err error) {
+// conn is one SMTP session, ready for MAIL FROM.
+type conn struct {
+	c     *netsmtp.Client
+	raw   net.Conn
+	since time.Time
+}
+
+func (c *conn) close() { c.c.Close() }
+
+// take returns an idle session, or nil.
+func (s *Sender) take() *conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for len(s.idle) > 0 {
+		c := s.idle[len(s.idle)-1]
+		s.idle = s.idle[:len(s.idle)-1]
+		if time.Since(c.since) < s.cfg.IdleTimeout {
+			return c
+		}
+		c.close()
+	}
+	return nil
+}
+
+// put keeps a session for the next message, or ends it.
+func (s *Sender) put(c *conn) {
+	c.since = time.Now()
+	s.mu.Lock()
+	if len(s.idle) < s.cfg.MaxIdle {
+		s.idle = append(s.idle, c)
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	_ = c.c.Quit()
+}
+
+// Close ends the idle sessions.
+func (s *Sender) Close() error {
+	s.mu.Lock()
+	idle := s.idle
+	s.idle = nil
+	s.mu.Unlock()
+	for _, c := range idle {
+		_ = c.c.Quit()
+	}
+	return nil
+}
+
+// dial opens a session: greeting, EHLO, STARTTLS, AUTH.
+func (s *Sender) dial(ctx context.Context) (_ *conn, err error) {
 	addr := net.JoinHostPort(s.cfg.Host, strconv.Itoa(s.cfg.Port))
 	tlsConfig := s.cfg.TLSConfig
 	if tlsConfig == nil {
 		tlsConfig = &tls.Config{ServerName: s.cfg.Host, MinVersion: tls.VersionTLS12}
 	}
-	var conn net.Conn
+	var raw net.Conn
 	if s.cfg.Port == 465 {
-		conn, err = (&tls.Dialer{Config: tlsConfig}).DialContext(ctx, "tcp", addr)
+		raw, err = (&tls.Dialer{Config: tlsConfig}).DialContext(ctx, "tcp", addr)
 	} else {
-		conn, err = (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+		raw, err = (&net.Dialer{}).DialContext(ctx, "tcp", addr)
 	}
 	if err != nil {
-		return fmt.Errorf("smtp: connecting to %s: %w", addr, err)
+		return nil, fmt.Errorf("smtp: connecting to %s: %w", addr, err)
 	}
-	// net/smtp has no context: the deadline bounds every read and write,
-	// and a cancelled context closes the connection.
 	if d, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(d)
+		_ = raw.SetDeadline(d)
 	}
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	stop := context.AfterFunc(ctx, func() { raw.Close() })
 	defer stop()
-	c, err := netsmtp.NewClient(conn, s.cfg.Host)
+	c, err := netsmtp.NewClient(raw, s.cfg.Host)
 	if err != nil {
-		conn.Close()
-		return fmt.Errorf("smtp: greeting: %w", err)
+		raw.Close()
+		return nil, fmt.Errorf("smtp: greeting: %w", err)
 	}
-	defer c.Close()
+	defer func() {
+		if err != nil {
+			c.Close()
+		}
+	}()
 	if err := c.Hello("localhost"); err != nil {
-		return fmt.Errorf("smtp: EHLO: %w", err)
+		return nil, fmt.Errorf("smtp: EHLO: %w", err)
 	}
 	if s.cfg.Port != 465 {
 		if ok, _ := c.Extension("STARTTLS"); ok {
 			if err := c.StartTLS(tlsConfig); err != nil {
-				return fmt.Errorf("smtp: STARTTLS: %w", err)
+				return nil, fmt.Errorf("smtp: STARTTLS: %w", err)
 			}
 		} else if s.cfg.StartTLS {
-			return fmt.Errorf("smtp: %s does not offer STARTTLS (set TASKD_SMTP_STARTTLS=false only on a trusted network)", addr)
+			return nil, fmt.Errorf("smtp: %s does not offer STARTTLS (set TASKD_SMTP_STARTTLS=false only on a trusted network)", addr)
 		}
 	}
 	if s.cfg.Username != "" {
 		if err := c.Auth(netsmtp.PlainAuth("", s.cfg.Username, s.cfg.Password, s.cfg.Host)); err != nil {
-			return fmt.Errorf("smtp: AUTH: %w", err)
+			return nil, fmt.Errorf("smtp: AUTH: %w", err)
 		}
 	}
+	return &conn{c: c, raw: raw}, nil
+}
+
+// send delivers msg to one recipient on an idle session (checked with
+// RSET) or a new one. A session is kept for the next message only after a
+// clean delivery.
+func (s *Sender) send(ctx context.Context, to string, msg []byte) error {
+	c := s.take()
+	if c != nil {
+		if d, ok := ctx.Deadline(); ok {
+			_ = c.raw.SetDeadline(d)
+		}
+		if err := c.c.Reset(); err != nil {
+			c.close() // the server ended it meanwhile
+			c = nil
+		}
+	}
+	if c == nil {
+		var err error
+		if c, err = s.dial(ctx); err != nil {
+			return err
+		}
+	}
+	if d, ok := ctx.Deadline(); ok {
+		_ = c.raw.SetDeadline(d)
+	}
+	// net/smtp has no context: the deadline bounds every read and write,
+	// and a cancelled context closes the connection.
+	stop := context.AfterFunc(ctx, func() { c.raw.Close() })
+	err := s.transact(c.c, to, msg)
+	if !stop() || err != nil {
+		c.close()
+		return err
+	}
+	_ = c.raw.SetDeadline(time.Time{})
+	s.put(c)
+	return nil
+}
+
+func (s *Sender) transact(c *netsmtp.Client, to string, msg []byte) error {
 	if err := c.Mail(s.from.Address); err != nil {
 		return fmt.Errorf("smtp: MAIL FROM: %w", err)
 	}
@@ -166,8 +274,6 @@ func (s *Sender) send(ctx context.Context, to string, msg []byte) (err error) {
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("smtp: end of DATA: %w", err)
 	}
-	// The message is accepted: a failing QUIT does not undo that.
-	_ = c.Quit()
 	return nil
 }
 

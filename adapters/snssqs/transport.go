@@ -45,8 +45,12 @@ func NewTransport(cfg Config, clients Clients, res *Resources, store *outbox.Dea
 	cfg.setDefaults()
 	return &Transport{
 		cfg: cfg, clients: clients, res: res, store: store,
+		// The SQS subscriber logs every failed receive at error level (once
+		// a second per worker while SQS is unreachable); a warning is what
+		// that is: it retries, and nothing is lost.
 		wlog: watermill.NewSlogLoggerWithLevelMapping(cfg.Logger.With("component", "sqs"), map[slog.Level]slog.Level{
-			slog.LevelInfo: slog.LevelDebug,
+			slog.LevelInfo:  slog.LevelDebug,
+			slog.LevelError: slog.LevelWarn,
 		}),
 	}
 }

@@ -37,7 +37,7 @@ func openSQLite(t testing.TB) *sqlstore.DB {
 
 func analyticsEnv(db *sqlstore.DB) contracttest.AnalyticsEnv {
 	s := sqlstore.NewAnalyticsStore(db)
-	return contracttest.AnalyticsEnv{Store: s, Dump: s.DumpReadModels}
+	return contracttest.AnalyticsEnv{Store: s, Dump: s.DumpReadModels, Tx: db.WithinTransaction}
 }
 
 func TestAnalyticsContractSQLite(t *testing.T) {

@@ -20,7 +20,8 @@ import (
 type AnalyticsStore struct {
 	db *DB
 	// now stamps recorded_at and processed_at (time.Now by default).
-	now func() time.Time
+	now   func() time.Time
+	stmts statements
 }
 
 // NewAnalyticsStore returns the store on db.
@@ -38,17 +39,13 @@ const entryColumns = `event_id, aggregate_type, aggregate_id, sequence, event_ty
 func (s *AnalyticsStore) Append(ctx context.Context, e eventlog.Entry) (bool, error) {
 	appended := false
 	err := s.db.WithinTransaction(ctx, func(ctx context.Context) error {
-		t, err := tx(ctx)
-		if err != nil {
-			return err
-		}
-		_, err = t.ExecContext(ctx, `INSERT INTO analytics_events (`+entryColumns+`, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := s.exec(ctx, `INSERT INTO analytics_events (`+entryColumns+`, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			e.EventID, e.AggregateType, e.AggregateID, e.Sequence, e.Type, e.ActorID, micros(e.OccurredAt), string(e.Payload),
 			micros(s.now()))
 		if s.db.Dialect.IsDuplicate(err) {
 			// The event id, or its (aggregate, sequence) under another id?
 			var one int
-			switch qerr := t.QueryRowContext(ctx, `SELECT 1 FROM analytics_events WHERE event_id = ?`, e.EventID).Scan(&one); {
+			switch qerr := s.queryRow(ctx, `SELECT 1 FROM analytics_events WHERE event_id = ?`, e.EventID).Scan(&one); {
 			case qerr == nil:
 				return nil
 			case errors.Is(qerr, sql.ErrNoRows):
@@ -101,7 +98,7 @@ func (s *AnalyticsStore) Events(ctx context.Context, q eventlog.Query) ([]eventl
 }
 
 func (s *AnalyticsStore) queryEntries(ctx context.Context, q string, args ...any) ([]eventlog.Entry, error) {
-	rows, err := s.db.Conn(ctx).QueryContext(ctx, q, args...)
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading the event log: %w", err)
 	}

@@ -15,7 +15,7 @@ const stateColumns = `task_id, last_sequence, since, name, status, priority, dea
 
 // TaskState returns the projected state of a task (LastSeq 0 when none).
 func (s *AnalyticsStore) TaskState(ctx context.Context, taskID string) (report.TaskState, error) {
-	rows, err := s.db.Conn(ctx).QueryContext(ctx, `SELECT `+stateColumns+` FROM analytics_task_states WHERE task_id = ?`, taskID)
+	rows, err := s.query(ctx, `SELECT `+stateColumns+` FROM analytics_task_states WHERE task_id = ?`, taskID)
 	if err != nil {
 		return report.TaskState{}, fmt.Errorf("reading the state of task %s: %w", taskID, err)
 	}
@@ -63,27 +63,23 @@ func (s *AnalyticsStore) Commit(ctx context.Context, c report.Commit) error {
 		return fmt.Errorf("sqlstore: a commit must move a task forward (%d → %d)", c.Before.LastSeq, c.After.LastSeq)
 	}
 	return s.db.WithinTransaction(ctx, func(ctx context.Context) error {
-		t, err := tx(ctx)
-		if err != nil {
-			return err
-		}
 		lock := ""
 		if s.db.Dialect.Name == MySQL.Name {
 			lock = " LOCK IN SHARE MODE"
 		}
 		var rebuilding int
-		if err := t.QueryRowContext(ctx, `SELECT rebuilding FROM analytics_meta WHERE id = 1`+lock).Scan(&rebuilding); err != nil {
+		if err := s.queryRow(ctx, `SELECT rebuilding FROM analytics_meta WHERE id = 1`+lock).Scan(&rebuilding); err != nil {
 			return fmt.Errorf("reading analytics_meta: %w", err)
 		}
 		if rebuilding != 0 {
 			return report.ErrRebuilding
 		}
-		if err := s.advanceState(ctx, t, c); err != nil {
+		if err := s.advanceState(ctx, c); err != nil {
 			return err
 		}
 		now := micros(s.now())
 		for _, id := range c.EventIDs {
-			_, err := t.ExecContext(ctx, `INSERT INTO processed_events (handler, event_id, processed_at) VALUES (?, ?, ?)`, ProjectionHandler, id, now)
+			_, err := s.exec(ctx, `INSERT INTO processed_events (handler, event_id, processed_at) VALUES (?, ?, ?)`, ProjectionHandler, id, now)
 			if s.db.Dialect.IsDuplicate(err) {
 				return fmt.Errorf("event %s is recorded as projected but task %s's state is at %d: the read models need `taskd analytics rebuild`",
 					id, c.After.TaskID, c.Before.LastSeq)
@@ -92,14 +88,14 @@ func (s *AnalyticsStore) Commit(ctx context.Context, c report.Commit) error {
 				return fmt.Errorf("recording event %s as projected: %w", id, err)
 			}
 		}
-		return s.addEffects(ctx, t, c.Effects)
+		return s.addEffects(ctx, c.Effects)
 	})
 }
 
-func (s *AnalyticsStore) advanceState(ctx context.Context, t *sql.Tx, c report.Commit) error {
+func (s *AnalyticsStore) advanceState(ctx context.Context, c report.Commit) error {
 	args := stateArgs(c.After)
 	if c.Before.LastSeq == 0 {
-		_, err := t.ExecContext(ctx, `INSERT INTO analytics_task_states (`+stateColumns+`) VALUES (`+placeholders(13)+`)`, args...)
+		_, err := s.exec(ctx, `INSERT INTO analytics_task_states (`+stateColumns+`) VALUES (`+placeholders(13)+`)`, args...)
 		if s.db.Dialect.IsDuplicate(err) {
 			return report.ErrStaleState
 		}
@@ -108,7 +104,7 @@ func (s *AnalyticsStore) advanceState(ctx context.Context, t *sql.Tx, c report.C
 		}
 		return nil
 	}
-	res, err := t.ExecContext(ctx, `UPDATE analytics_task_states SET last_sequence = ?, since = ?, name = ?, status = ?, priority = ?,
+	res, err := s.exec(ctx, `UPDATE analytics_task_states SET last_sequence = ?, since = ?, name = ?, status = ?, priority = ?,
 		deadline = ?, pic_id = ?, supervisor_id = ?, creator_id = ?, started_at = ?, deleted = ?, is_open = ?
 		WHERE task_id = ? AND last_sequence = ?`, append(args[1:], c.After.TaskID, c.Before.LastSeq)...)
 	if err != nil {
@@ -130,7 +126,7 @@ const rowsPerStatement = 500
 
 // addEffects adds the counters and report tasks of eff, in key order (two
 // transactions touching the same rows lock them in the same order).
-func (s *AnalyticsStore) addEffects(ctx context.Context, q Querier, eff report.Effects) error {
+func (s *AnalyticsStore) addEffects(ctx context.Context, eff report.Effects) error {
 	type counterRow struct {
 		period, scope, metric string
 		n                     int64
@@ -155,7 +151,7 @@ func (s *AnalyticsStore) addEffects(ctx context.Context, q Querier, eff report.E
 		for _, r := range chunk {
 			args = append(args, r.period, r.scope, r.metric, r.n)
 		}
-		if _, err := q.ExecContext(ctx, `INSERT INTO analytics_counters (period_key, scope_key, metric, amount) VALUES `+
+		if _, err := s.exec(ctx, `INSERT INTO analytics_counters (period_key, scope_key, metric, amount) VALUES `+
 			rowsOf(len(chunk), 4)+upsert, args...); err != nil {
 			return fmt.Errorf("adding to analytics_counters: %w", err)
 		}
@@ -194,7 +190,7 @@ func (s *AnalyticsStore) addEffects(ctx context.Context, q Querier, eff report.E
 				args = append(args, f.Counts.Get(c.metric))
 			}
 		}
-		if _, err := q.ExecContext(ctx, `INSERT INTO analytics_report_tasks (period_key, user_id, task_id, name, priority, `+
+		if _, err := s.exec(ctx, `INSERT INTO analytics_report_tasks (period_key, user_id, task_id, name, priority, `+
 			strings.Join(cols, ", ")+`) VALUES `+rowsOf(len(chunk), width)+upsert, args...); err != nil {
 			return fmt.Errorf("adding to analytics_report_tasks: %w", err)
 		}

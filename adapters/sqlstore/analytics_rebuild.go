@@ -98,7 +98,7 @@ func (s *AnalyticsStore) WriteRebuilt(ctx context.Context, states []report.TaskS
 				return fmt.Errorf("storing rebuilt states: %w", err)
 			}
 		}
-		return s.addEffects(ctx, t, eff)
+		return s.addEffects(ctx, eff)
 	})
 }
 

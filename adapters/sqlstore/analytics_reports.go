@@ -12,7 +12,7 @@ import (
 func (s *AnalyticsStore) Counters(ctx context.Context, keys []report.CounterKey) (map[report.CounterKey]report.Counters, error) {
 	out := make(map[report.CounterKey]report.Counters, len(keys))
 	for _, k := range keys {
-		rows, err := s.db.Conn(ctx).QueryContext(ctx, `SELECT metric, amount FROM analytics_counters
+		rows, err := s.query(ctx, `SELECT metric, amount FROM analytics_counters
 			WHERE period_key = ? AND scope_key = ?`, k.Period, string(k.Scope))
 		if err != nil {
 			return nil, fmt.Errorf("reading counters: %w", err)
@@ -43,7 +43,7 @@ func (s *AnalyticsStore) Counters(ctx context.Context, keys []report.CounterKey)
 // CountersByPrefix returns the counters of every scope of period with the
 // prefix: a byte range of the primary key (utf8mb4_bin on MySQL).
 func (s *AnalyticsStore) CountersByPrefix(ctx context.Context, period, scopePrefix string) (map[report.Scope]report.Counters, error) {
-	rows, err := s.db.Conn(ctx).QueryContext(ctx, `SELECT scope_key, metric, amount FROM analytics_counters
+	rows, err := s.query(ctx, `SELECT scope_key, metric, amount FROM analytics_counters
 		WHERE period_key = ? AND scope_key >= ? AND scope_key < ?`, period, scopePrefix, prefixEnd(scopePrefix))
 	if err != nil {
 		return nil, fmt.Errorf("reading counters: %w", err)
@@ -92,7 +92,7 @@ func (s *AnalyticsStore) OpenTasks(ctx context.Context, scope report.Scope) ([]r
 	default:
 		return nil, fmt.Errorf("sqlstore: no open-task list for scope %q", scope)
 	}
-	rows, err := s.db.Conn(ctx).QueryContext(ctx, q, args...)
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading open tasks: %w", err)
 	}
@@ -110,7 +110,7 @@ func (s *AnalyticsStore) OpenTasks(ctx context.Context, scope report.Scope) ([]r
 
 // Facts returns what each task contributed to a user's counters in period.
 func (s *AnalyticsStore) Facts(ctx context.Context, period, userID string) (map[string]report.Fact, error) {
-	rows, err := s.db.Conn(ctx).QueryContext(ctx, `SELECT task_id, name, priority, `+factColumnList()+`
+	rows, err := s.query(ctx, `SELECT task_id, name, priority, `+factColumnList()+`
 		FROM analytics_report_tasks WHERE period_key = ? AND user_id = ?`, period, userID)
 	if err != nil {
 		return nil, fmt.Errorf("reading report tasks: %w", err)

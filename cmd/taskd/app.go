@@ -43,6 +43,7 @@ func serveOptions(cfg Config, role Role, logger *slog.Logger) []fx.Option {
 		}),
 	)
 	opts = append(opts, notificationsModule(cfg, role))
+	opts = append(opts, analyticsModule(cfg))
 	if role.serves() {
 		opts = append(opts, httpModule(cfg))
 	}

@@ -43,6 +43,8 @@ type Config struct {
 	EventsTuning EventsConfig
 	// Notifications is the notifications module's tuning (notifications.go).
 	Notifications NotificationsConfig
+	// Analytics is the analytics module's configuration (analytics.go).
+	Analytics AnalyticsConfig
 }
 
 // SMTPConfig is read from TASKD_SMTP_*.
@@ -90,6 +92,7 @@ func LoadConfig(lookup envSource) (Config, error) {
 	c.CreateResources = p.boolean("TASKD_CREATE_RESOURCES", true)
 	c.EventsTuning = parseEventsConfig(&p)
 	c.Notifications = parseNotificationsConfig(&p)
+	c.Analytics = parseAnalyticsConfig(&p)
 	c.PublicURL = p.str("TASKD_PUBLIC_URL", "http://"+c.Addr)
 	c.LogLevel = p.level("TASKD_LOG_LEVEL", slog.LevelInfo)
 	c.SMTP = SMTPConfig{

@@ -47,6 +47,7 @@ const usage = `usage:
   taskd users promote EMAIL ROLE          set a user's role: member, manager or admin
   taskd dlq list [--queue Q] [--json]     show dead letters
   taskd dlq replay [--queue Q] [--id ID]  move dead letters back to their queue
+  taskd analytics rebuild [--quiet]       rebuild the report read models from the event log
   taskd version                           print the version
 configuration: environment variables, see README.md`
 
@@ -84,6 +85,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, env envSo
 		return serve(ctx, cfg, r, logger)
 	case "migrate":
 		return migrate(ctx, cfg, logger, stdout)
+	case "analytics":
+		return analyticsCommand(ctx, cfg, logger, args, stdout)
 	case "users":
 		if len(args) != 3 || args[0] != "promote" {
 			return usageError{"taskd users promote EMAIL ROLE"}

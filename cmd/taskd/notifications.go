@@ -90,10 +90,14 @@ func notificationsModule(cfg Config, role Role) fx.Option {
 	opts := []fx.Option{
 		fx.Provide(
 			func(db *sqlstore.DB) notifications.Store { return sqlstore.NewNotificationStore(db) },
-			func(a identityapp.Application) notifycommand.Directory { return recipientDirectory{a.Queries.UsersByIDs} },
+			func(a identityapp.Application) notifycommand.Directory {
+				return recipientDirectory{a.Queries.UsersByIDs}
+			},
 			func() notifycommand.Config { return notificationsAppConfig(cfg) },
 			fx.Annotate(notificationGroup, fx.ResultTags(`group:"event_groups"`)),
-			func(a notifyapp.Application) events.DeadLetterAlerter { return deadLetterAlerter{a.Commands.RaiseAlert} },
+			func(a notifyapp.Application) events.DeadLetterAlerter {
+				return deadLetterAlerter{a.Commands.RaiseAlert}
+			},
 			asRoutes(func(a notifyapp.Application, authn *auth.Authenticator) (*httpport.NotificationRoutes, error) {
 				return httpport.NewNotificationRoutes(httpport.NotificationRoutesDeps{App: a, Auth: authn, Config: httpConfig(cfg)})
 			}),
@@ -126,11 +130,16 @@ func notificationChannels(cfg Config) []fx.Option {
 	var opts []fx.Option
 	switch cfg.Email {
 	case "smtp":
-		opts = append(opts, fx.Provide(func() (notifycommand.EmailSender, error) {
-			return smtp.New(smtp.Config{
+		opts = append(opts, fx.Provide(func(lc fx.Lifecycle) (notifycommand.EmailSender, error) {
+			s, err := smtp.New(smtp.Config{
 				Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username, Password: cfg.SMTP.Password,
 				StartTLS: cfg.SMTP.StartTLS, From: cfg.EmailFrom,
 			})
+			if err != nil {
+				return nil, fmt.Errorf("TASKD_EMAIL=smtp: %w", err)
+			}
+			lc.Append(fx.StopHook(s.Close)) // QUIT the idle sessions
+			return s, nil
 		}))
 	case "ses":
 		opts = append(opts, fx.Provide(func() (notifycommand.EmailSender, error) {
@@ -160,7 +169,9 @@ func notificationChannels(cfg Config) []fx.Option {
 
 // recipientDirectory adapts identity's UsersByIDs query to the
 // notifications module's Directory: a deleted user is not found.
-type recipientDirectory struct{ users identityquery.UsersByIDsHandler }
+type recipientDirectory struct {
+	users identityquery.UsersByIDsHandler
+}
 
 func (d recipientDirectory) Users(ctx context.Context, ids []string) (map[string]notifycommand.User, error) {
 	found, err := d.users.Handle(ctx, identityquery.UsersByIDs{IDs: ids})
@@ -177,7 +188,9 @@ func (d recipientDirectory) Users(ctx context.Context, ids []string) (map[string
 // deadLetterAlerter is the event backbone's alert port
 // (events.DeadLetterAlerter), implemented with the notifications module's
 // RaiseAlert: the team chat when configured, the error log always.
-type deadLetterAlerter struct{ raise notifycommand.RaiseAlertHandler }
+type deadLetterAlerter struct {
+	raise notifycommand.RaiseAlertHandler
+}
 
 func (a deadLetterAlerter) Alert(ctx context.Context, dl events.DeadLetter) error {
 	return a.raise.Handle(ctx, notifycommand.RaiseAlert{Alert: n.Alert{

@@ -45,8 +45,8 @@ type e2eInbox struct {
 		CreatedAt string  `json:"created_at"`
 		ReadAt    *string `json:"read_at"`
 	} `json:"notifications"`
-	NextCursor  string `json:"next_cursor"`
-	UnreadCount int    `json:"unread_count"`
+	NextCursor  *string `json:"next_cursor"`
+	UnreadCount int     `json:"unread_count"`
 }
 
 func e2eGetInbox(t testing.TB, s *e2eServer, token, query string) e2eInbox {
@@ -123,11 +123,11 @@ func TestE2EInboxEmbeddedWithNothingConfigured(t *testing.T) {
 
 	// Pages, unread filter, read, read-all.
 	page := e2eGetInbox(t, s, bob.token, "?limit=1")
-	if len(page.Notifications) != 1 || page.NextCursor == "" || page.Notifications[0].Kind != "status_changed" {
+	if len(page.Notifications) != 1 || page.NextCursor == nil || page.Notifications[0].Kind != "status_changed" {
 		t.Fatalf("first page: %+v", page)
 	}
-	page = e2eGetInbox(t, s, bob.token, "?limit=1&cursor="+url.QueryEscape(page.NextCursor))
-	if len(page.Notifications) != 1 || page.NextCursor != "" || page.Notifications[0].Kind != "task_assigned" {
+	page = e2eGetInbox(t, s, bob.token, "?limit=1&cursor="+url.QueryEscape(*page.NextCursor))
+	if len(page.Notifications) != 1 || page.NextCursor != nil || page.Notifications[0].Kind != "task_assigned" {
 		t.Fatalf("second page: %+v", page)
 	}
 	first := page.Notifications[0].ID
@@ -442,4 +442,123 @@ func eventuallyE2E(t testing.TB, timeout time.Duration, what string, cond func()
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestE2EEmailOverSNSAndSQS is the cloud column: MySQL, the outbox
+// forwarded to SNS, the "notifications" SQS queue (fauxqs), e-mail through
+// SES (aws-ses-v2-local). A status change sends exactly the expected
+// e-mails; the forwarder publishing every event again (the same event ids,
+// redelivered by SQS) sends nothing more, with the processed-event keys and
+// without them; a poison event lands in the SQS dead-letter queue after
+// maxReceiveCount receives and the webhook receiver gets the alert.
+func TestE2EEmailOverSNSAndSQS(t *testing.T) {
+	ses := contracttest.RequireSES(t)
+	b := e2eMySQL(t)
+	sqsEndpoint := "http://127.0.0.1:14566"
+	if v, ok := osEnv("AWS_ENDPOINT_URL_SQS"); ok && v != "" {
+		sqsEndpoint = v
+	}
+	if resp, err := http.Get(sqsEndpoint + "/health"); err != nil || resp.StatusCode != http.StatusOK {
+		if _, req := osEnv("TASKD_TEST_REQUIRE_SERVICES"); req {
+			t.Fatalf("the SNS/SQS stand-in is required but unreachable at %s: %v", sqsEndpoint, err)
+		}
+		t.Skipf("the SNS/SQS stand-in is unreachable at %s: %v", sqsEndpoint, err)
+	} else {
+		resp.Body.Close()
+	}
+	// The SDK reads its own variables from the process environment.
+	for k, v := range map[string]string{"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+		"AWS_EC2_METADATA_DISABLED": "true", "AWS_ENDPOINT_URL_SNS": sqsEndpoint, "AWS_ENDPOINT_URL_SQS": sqsEndpoint,
+		"AWS_ENDPOINT_URL_SESV2": ses.Endpoint} {
+		t.Setenv(k, v)
+	}
+	hook := newWebhookReceiver(t)
+	s := e2eStart(t, e2eMerge(b.env, map[string]string{
+		"TASKD_AUTO_MIGRATE": "true", "TASKD_EVENTS": "aws", "TASKD_ENV": "tn" + sys.NewUUIDv7()[28:],
+		"TASKD_EMAIL": "ses", "TASKD_EMAIL_FROM": "taskd@taskd.example", "TASKD_PUBLIC_URL": "https://taskd.example",
+		"TASKD_ALERT_WEBHOOK_URL": hook.srv.URL + "/hooks/x", "TASKD_NOTIFY_DISPATCH_INTERVAL": "50ms",
+		"TASKD_DLQ_WATCH_INTERVAL": "200ms", "TASKD_EVENTS_MAX_RECEIVE_COUNT": "2", "TASKD_EVENTS_REDELIVERY_BACKOFF": "200ms",
+		"TASKD_EVENTS_VISIBILITY_TIMEOUT": "5s",
+	}))
+	tag := sys.NewUUIDv7()[24:]
+	creator := e2eSignUpAndIn(t, s, "c-"+tag)
+	pic := e2eSignUpAndIn(t, s, "p-"+tag)
+	sup := e2eSignUpAndIn(t, s, "s-"+tag)
+	wait := 30 * time.Second
+
+	r := s.expect(t, http.StatusCreated, "POST", "/api/tasks", creator.token, map[string]string{
+		"Task_name": "Cloud review " + tag, "PIC": pic.email, "Supervisor": sup.email,
+	})
+	taskID := r.str(t, "Task_id")
+	contracttest.WaitForMail(t, ses, pic.email, 1, wait)
+	contracttest.WaitForMail(t, ses, sup.email, 1, wait)
+	s.expect(t, http.StatusOK, "POST", "/api/tasks/"+taskID+"/status", pic.token, map[string]string{"Task_status": "done"})
+	mail := contracttest.WaitForMail(t, ses, creator.email, 1, wait)[0]
+	if mail.Subject != "[완료] Cloud review "+tag || !strings.Contains(mail.Text, "상태: 대기 → 완료") {
+		t.Fatalf("the creator's e-mail: %+v", mail)
+	}
+	contracttest.WaitForMail(t, ses, sup.email, 2, wait)
+	settle := func() {
+		t.Helper()
+		time.Sleep(time.Second)
+		contracttest.WaitForMail(t, ses, creator.email, 1, wait)
+		contracttest.WaitForMail(t, ses, pic.email, 1, wait)
+		contracttest.WaitForMail(t, ses, sup.email, 2, wait)
+	}
+	settle()
+
+	db := b.open(t)
+	var last int64
+	if err := db.SQL.QueryRow("SELECT MAX(`offset`) FROM outbox_messages").Scan(&last); err != nil {
+		t.Fatal(err)
+	}
+	taskEvents := 0
+	all, err := sqlstore.NewOutboxReader(db).List(context.Background(), 0, 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range all {
+		if strings.HasPrefix(e.Name, "Task") {
+			taskEvents++
+		}
+	}
+	republish := func() {
+		t.Helper()
+		if _, err := db.SQL.Exec(`UPDATE outbox_offsets SET offset_acked = 0, offset_consumed = 0 WHERE consumer_group = 'forwarder'`); err != nil {
+			t.Fatal(err)
+		}
+		eventuallyE2E(t, wait, "the forwarder to publish everything again", func() bool {
+			var acked int64
+			_ = db.SQL.QueryRow(`SELECT offset_acked FROM outbox_offsets WHERE consumer_group = 'forwarder'`).Scan(&acked)
+			return acked >= last
+		})
+	}
+	republish()
+	settle()
+	// Without the keys: the redelivered events are handled again (their keys
+	// come back) and the unique keys of the records stop a second e-mail.
+	if _, err := db.SQL.Exec(`DELETE FROM processed_events WHERE handler = 'notifications'`); err != nil {
+		t.Fatal(err)
+	}
+	republish()
+	eventuallyE2E(t, wait, "the redelivered events to be handled", func() bool {
+		var k int
+		_ = db.SQL.QueryRow(`SELECT COUNT(*) FROM processed_events WHERE handler = 'notifications'`).Scan(&k)
+		return k == taskEvents
+	})
+	settle()
+
+	// A poison event: SQS receives it maxReceiveCount times, redrive moves
+	// it to the DLQ, the watcher collects it and the team chat hears of it.
+	poison := tasks.TaskCreated{TaskEvent: tasks.TaskEvent{Meta: event.Meta{
+		ID: sys.NewUUIDv7(), Type: tasks.NameTaskCreated, SchemaVersion: tasks.SchemaVersion, OccurredAt: time.Now().UTC(),
+		AggregateType: tasks.AggregateType, Sequence: 1,
+	}}}
+	if err := db.WithinTransaction(context.Background(), func(ctx context.Context) error {
+		tx, _ := sqlstore.TxFromContext(ctx)
+		return db.Outbox.Append(ctx, tx, []event.Event{poison})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	hook.wait(t, 60*time.Second, "dead-letter queue", "queue: notifications", "event id: "+poison.ID)
 }

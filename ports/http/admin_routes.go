@@ -63,7 +63,7 @@ type deliveryJSON struct {
 
 type deliveriesResponse struct {
 	Deliveries []deliveryJSON `json:"deliveries"`
-	NextCursor string         `json:"next_cursor"`
+	NextCursor *string        `json:"next_cursor"`
 }
 
 // listDeliveries is GET /api/admin/deliveries (403 for non-admins).
@@ -96,7 +96,7 @@ func (h *AdminRoutes) listDeliveries(w http.ResponseWriter, r *http.Request) {
 		httpio.Error(w, r, err)
 		return
 	}
-	out := deliveriesResponse{Deliveries: make([]deliveryJSON, 0, len(page.Items)), NextCursor: page.NextCursor}
+	out := deliveriesResponse{Deliveries: make([]deliveryJSON, 0, len(page.Items)), NextCursor: nilIfEmpty(page.NextCursor)}
 	for _, d := range page.Items {
 		out.Deliveries = append(out.Deliveries, deliveryJSON{
 			ID: d.ID, SourceID: d.SourceID, Event: d.EventName, Channel: d.Channel, RecipientID: d.RecipientID, Kind: d.Kind,

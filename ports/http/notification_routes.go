@@ -94,7 +94,7 @@ type notificationJSON struct {
 
 type inboxResponse struct {
 	Notifications []notificationJSON `json:"notifications"`
-	NextCursor    string             `json:"next_cursor"`
+	NextCursor    *string            `json:"next_cursor"`
 	UnreadCount   int                `json:"unread_count"`
 }
 
@@ -144,7 +144,7 @@ func (h *NotificationRoutes) list(w http.ResponseWriter, r *http.Request) {
 		httpio.Error(w, r, err)
 		return
 	}
-	out := inboxResponse{Notifications: make([]notificationJSON, 0, len(page.Items)), NextCursor: page.NextCursor, UnreadCount: page.UnreadCount}
+	out := inboxResponse{Notifications: make([]notificationJSON, 0, len(page.Items)), NextCursor: nilIfEmpty(page.NextCursor), UnreadCount: page.UnreadCount}
 	for _, n := range page.Items {
 		j := notificationJSON{
 			ID: n.ID, Kind: n.Kind, Title: n.Title, Message: n.Message, TaskID: nilIfEmpty(n.TaskID),

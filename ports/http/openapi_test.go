@@ -142,8 +142,10 @@ func TestOpenAPIDocumentMatchesRouter(t *testing.T) {
 // SQL adapters on SQLite in a temp dir: answers as the embedded binary gives
 // them.
 type specStack struct {
-	handler    http.Handler
-	registrars []httpport.RouteRegistrar
+	handler       http.Handler
+	registrars    []httpport.RouteRegistrar
+	notifications specNotifications
+	reports       specReports
 }
 
 // specUserDirectory and specTaskReleaser are the two bridges cmd/taskd wires
@@ -224,11 +226,15 @@ func newSpecStack(t testing.TB) *specStack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	nr, notes := newSpecNotifications(t, db, idApp, authn, cfg)
+	rr, reps := newSpecReports(t, db, idApp, taskApp, authn)
 	// Every module's routes: add new registrars here.
-	registrars := []httpport.RouteRegistrar{ir, tr}
+	registrars := append(append([]httpport.RouteRegistrar{ir, tr}, nr...), rr...)
 	return &specStack{
-		handler:    httpport.NewHandler(httpport.HandlerDeps{Logger: logger, NewID: newID}, registrars),
-		registrars: registrars,
+		handler:       httpport.NewHandler(httpport.HandlerDeps{Logger: logger, NewID: newID}, registrars),
+		registrars:    registrars,
+		notifications: notes,
+		reports:       reps,
 	}
 }
 
@@ -242,6 +248,8 @@ type specWalk struct {
 	// covered: operations that gave a validated 2xx; statuses: every status met.
 	covered  map[string]bool
 	statuses map[int]bool
+	// stack is the handler's stack, for steps that reach behind the API.
+	stack *specStack
 }
 
 func newSpecWalk(t testing.TB, doc *openapi3.T, h http.Handler) *specWalk {
@@ -610,6 +618,12 @@ func specScript(t testing.TB, w *specWalk) {
 	w.do(call{name: "get a deleted task", method: "GET", path: task, token: alice.access, want: 404})
 	w.do(call{name: "delete again", method: "DELETE", path: task, token: alice.access, want: 404})
 
+	// --- notifications (notification_openapi_test.go)
+	specNotificationSteps(t, w, alice, bob)
+
+	// --- history and reports (report_openapi_test.go)
+	specReportSteps(t, w, bob, taskID)
+
 	// --- account deletion
 	w.do(call{name: "delete me: wrong password", method: "DELETE", path: "/api/users/me", token: dave.access, want: 401,
 		body: map[string]any{"password": "not the password"}})
@@ -624,6 +638,7 @@ func TestOpenAPIExampleAnswers(t *testing.T) {
 	doc := loadSpec(t)
 	st := newSpecStack(t)
 	w := newSpecWalk(t, doc, st.handler)
+	w.stack = st
 	specScript(t, w)
 
 	for _, op := range specOperations(doc) {

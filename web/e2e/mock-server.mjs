@@ -232,22 +232,22 @@ export function createMock({ distDir = join(HERE, '..', 'dist'), accessTtl = 900
     const inP = (e) => new Date(e.occurred_at) >= p.start && new Date(e.occurred_at) < p.end;
     const c = { created: 0, assigned: 0, started: 0, completed: 0, completed_on_time: 0, completed_late: 0, reopened: 0, overdue: 0 };
     const cycles = [];
-    const taskIds = new Set();
+    const taskIds = new Map(); // id → what it counted as
+    const mark = (id, what) => taskIds.set(id, new Set([...(taskIds.get(id) || []), what]));
     const firstStart = new Map();
     for (const e of events) {
       if (e.event_type === 'TaskStatusChanged' && e.changes.some((x) => x.field === 'status' && x.new === 'in_progress') && !firstStart.has(e.task_id)) firstStart.set(e.task_id, new Date(e.occurred_at));
       if (!inP(e) || !match(e.snapshot)) continue;
       const st = e.changes.find((x) => x.field === 'status');
-      if (e.event_type === 'TaskCreated') c.created++, taskIds.add(e.task_id);
-      if (e.event_type === 'TaskCreated' || e.event_type === 'TaskAssigned') c.assigned++, taskIds.add(e.task_id);
-      if (st && st.new === 'in_progress' && st.old === 'waiting') c.started++, taskIds.add(e.task_id);
+      if (e.event_type === 'TaskCreated') c.created++, mark(e.task_id, 'created');
+      if (e.event_type === 'TaskCreated' || e.event_type === 'TaskAssigned') c.assigned++, mark(e.task_id, 'assigned');
+      if (st && st.new === 'in_progress' && st.old === 'waiting') c.started++, mark(e.task_id, 'started');
       if (e.event_type === 'TaskReopened') c.reopened++;
       if (e.event_type === 'TaskCompleted') {
         c.completed++;
-        taskIds.add(e.task_id);
         const dl = deadlineEnd(e.snapshot.deadline);
-        if (dl && new Date(e.occurred_at) > dl) c.completed_late++;
-        else c.completed_on_time++;
+        if (dl && new Date(e.occurred_at) > dl) c.completed_late++, mark(e.task_id, 'completed_late');
+        else c.completed_on_time++, mark(e.task_id, 'completed_on_time');
         const fs = firstStart.get(e.task_id);
         if (fs) cycles.push((new Date(e.occurred_at) - fs) / 3600e3);
       }
@@ -256,7 +256,7 @@ export function createMock({ distDir = join(HERE, '..', 'dist'), accessTtl = 900
     for (const t of tasks.values()) {
       if (t.deleted || t.status === 'done' || !match(t)) continue;
       const dl = deadlineEnd(t.deadline);
-      if (dl && dl < cut && dl >= p.start) c.overdue++, taskIds.add(t.id);
+      if (dl && dl < cut && dl >= p.start) c.overdue++, mark(t.id, 'overdue');
     }
     cycles.sort((a, b) => a - b);
     const mean = cycles.length ? cycles.reduce((a, b) => a + b, 0) / cycles.length : null;
@@ -280,7 +280,7 @@ export function createMock({ distDir = join(HERE, '..', 'dist'), accessTtl = 900
       cycle_time_hours: { mean: cur.cycle.mean, median: cur.cycle.median },
       by_priority: {},
       delta,
-      tasks: [...cur.taskIds].map((id) => tasks.get(id)).filter(Boolean).map(taskJSON),
+      tasks: [...cur.taskIds].filter(([id]) => tasks.get(id)).map(([id, what]) => ({ id, name: tasks.get(id).name, priority: tasks.get(id).priority, counted_as: [...what] })),
     };
   }
 
@@ -352,7 +352,7 @@ export function createMock({ distDir = join(HERE, '..', 'dist'), accessTtl = 900
         return [200, { message: 'ok', user: pub(me) }];
       }
       if (m === 'DELETE') {
-        if (body.password !== me.password) throw new HttpError(401, 'invalid_credentials', 'wrong password', 'password');
+        if (body.password !== me.password) throw new HttpError(401, 'wrong_password', 'the password is incorrect', 'password');
         users.delete(me.id);
         for (const t of tasks.values()) {
           if (t.picId === me.id) t.picId = '';
@@ -362,7 +362,7 @@ export function createMock({ distDir = join(HERE, '..', 'dist'), accessTtl = 900
       }
     }
     if (p === '/api/users/me/password' && m === 'PUT') {
-      if (body.old_password !== me.password) throw new HttpError(401, 'invalid_credentials', 'wrong password', 'old_password');
+      if (body.old_password !== me.password) throw new HttpError(401, 'wrong_password', 'the password is incorrect', 'old_password');
       if (String(body.new_password || '').length < 10) throw new HttpError(422, 'password_too_short', 'password must be at least 10 characters', 'new_password');
       me.password = body.new_password;
       for (const [k, v] of refresh) if (v.userId === me.id) refresh.delete(k);

@@ -215,6 +215,28 @@ describe(`sessions and UI basics (${process.env.E2E_BASE_URL || TARGET})`, () =>
     }
   });
 
+  test('password change and account deletion check the password, next to the field', async () => {
+    const p = U.page;
+    await p.goto(target.base + '/profile');
+    await p.fill('#pw-old', 'not-my-password-1');
+    await p.fill('#pw-new', 'another-good-password-2');
+    await p.click('form[aria-labelledby=pw-title] button[type=submit]');
+    await p.waitForSelector('[data-field-error=pw-old]');
+    await p.fill('#del-password', 'not-my-password-1');
+    await p.click('form[aria-labelledby=del-title] button[type=submit]');
+    await p.click('dialog[open] [data-testid=confirm]');
+    await p.waitForSelector('[data-field-error=del-password]');
+    assert.ok(p.url().endsWith('/profile'), 'still signed in after a wrong password');
+    await p.fill('#del-password', PASSWORD);
+    await p.click('form[aria-labelledby=del-title] button[type=submit]');
+    await p.click('dialog[open] [data-testid=confirm]');
+    await p.waitForSelector('[data-testid=auth-notice]');
+    assert.match(p.url(), /notice=deleted/);
+    // A token issued before the deletion stops working at once.
+    const api = await apiAs(target.base, who.email);
+    assert.equal((await api.call('GET', '/api/users/me')).status, 401);
+  });
+
   it('no request went to any host but taskd, and no CSP violation or page error', () => {
     assert.deepEqual(foreignRequests(U.requests, target.base), []);
     assert.deepEqual(U.problems, []);

@@ -128,7 +128,7 @@ export class AppStack extends cdk.Stack {
       const queue = new sqs.Queue(this, `Queue-${group}`, {
         queueName: names.queue(group),
         retentionPeriod: cdk.Duration.days(4),
-        visibilityTimeout: cdk.Duration.seconds(60),
+        visibilityTimeout: cdk.Duration.seconds(30), // adapters/snssqs's default for the queues it creates
         receiveMessageWaitTime: cdk.Duration.seconds(20),
         encryption: sqs.QueueEncryption.SQS_MANAGED,
         enforceSSL: true,

@@ -50,6 +50,8 @@ async function toError(res) {
   return err;
 }
 
+const PASSWORD_ERRORS = new Set(['wrong_password', 'invalid_credentials']);
+
 /**
  * request(method, path, opts) → {data, headers, status}
  * opts: body (JSON), query, headers, auth (default true), accept ('json' | 'text'),
@@ -84,6 +86,10 @@ export async function request(method, path, opts = {}) {
     throw new ApiError(0, 'network', '');
   }
   if (res.status === 401 && auth && !opts._retried) {
+    // A wrong password (account deletion, password change) is an answer, not
+    // an expired session: no refresh for those.
+    const err = await toError(res.clone());
+    if (PASSWORD_ERRORS.has(err.code)) throw err;
     let ok = false;
     try {
       ok = await session.refresh();

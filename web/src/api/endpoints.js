@@ -90,13 +90,16 @@ export async function searchUsers(q, limit = 8) {
 // per-session cache filled by /api/users/me, user searches and look-ups below.
 const userCache = new Map(); // e-mail → user (name '' when unknown)
 function remember(list) {
-  for (const u of list) if (u && u.email) userCache.set(u.email, u);
+  for (const u of list) {
+    if (u && u.email) userCache.set(u.email, u);
+    if (u && u.id && (u.email || u.name)) userCache.set(u.id, u);
+  }
   return list;
 }
 
-/** The cached user for an e-mail (null when not looked up yet). */
-export function cachedUser(email) {
-  return userCache.get(email) || null;
+/** The cached user for an e-mail or a user id (null when not looked up yet). */
+export function cachedUser(key) {
+  return userCache.get(key) || null;
 }
 
 /** Fill in names of the users a list of tasks mentions (one look-up per unknown e-mail, cached). */
@@ -120,6 +123,7 @@ async function withNames(tasks) {
     t.pic = fill(t.pic);
     t.supervisor = fill(t.supervisor);
     t.creator = fill(t.creator);
+    remember([t.pic, t.supervisor, t.creator]);
   }
   return tasks;
 }
@@ -266,8 +270,15 @@ function ifMatch(task) {
  * event_type|type|event, changes|fields.
  */
 export async function taskHistory(id) {
-  const { data } = await get(`/api/tasks/${encodeURIComponent(id)}/history`);
-  const list = Array.isArray(data) ? data : data.history || data.events || data.items || [];
+  const list = [];
+  let after = '';
+  for (let page = 0; page < 20; page++) {
+    const { data } = await get(`/api/tasks/${encodeURIComponent(id)}/history`, { query: { after } });
+    list.push(...(Array.isArray(data) ? data : data.history || data.events || data.items || []));
+    if (data.next_after == null || String(data.next_after) === after) break;
+    after = String(data.next_after);
+  }
+  for (const e of list) if (e.actor && typeof e.actor === 'object') remember([normUser(e.actor)]);
   return list.map((e, i) => ({
     seq: e.sequence ?? e.seq ?? i + 1,
     at: e.occurred_at || e.at || e.time || e.created_at || null,
@@ -291,6 +302,7 @@ function normField(f) {
 // ---------------------------------------------------------------- ISSUE 5: reports
 
 export const REPORT_COUNTERS = [
+  'open',
   'created',
   'assigned',
   'started',
@@ -314,26 +326,29 @@ export async function report(kind, period, user = '') {
 }
 
 export function normReport(d) {
-  const src = d.counters || d;
+  const src = d.counts || d.counters || d;
   const counters = {};
   for (const k of REPORT_COUNTERS) counters[k] = Number(src[k] ?? 0);
   const prev = d.previous || null;
   let delta = d.delta || d.deltas || d.change || null;
   if (!delta && prev) {
     delta = {};
-    for (const k of REPORT_COUNTERS) delta[k] = counters[k] - Number((prev.counters || prev)[k] ?? 0);
+    for (const k of REPORT_COUNTERS) delta[k] = counters[k] - Number((prev.counts || prev.counters || prev)[k] ?? 0);
   }
-  const cyc = d.cycle_time_hours || {};
+  const cyc = src.cycle_time_hours || d.cycle_time_hours || {};
   return {
     period: { start: d.period?.start || d.period?.from || null, end: d.period?.end || d.period?.to || null, label: d.period?.label || d.period?.week || d.period?.month || '' },
     user: normUser(d.user),
     counters,
-    completionRate: d.completion_rate ?? null,
-    onTimeRate: d.on_time_rate ?? null,
+    completionRate: src.completion_rate ?? d.completion_rate ?? null,
+    onTimeRate: src.on_time_rate ?? d.on_time_rate ?? null,
     cycle: { mean: cyc.mean ?? null, median: cyc.median ?? null },
     byPriority: d.by_priority || {},
     delta: delta || {},
-    tasks: (d.tasks || []).map((t) => (t.Task_id ? normTask(t) : { ...t, id: t.id || t.task_id, name: t.name || t.task_name })),
+    tasks: (d.tasks || []).map((t) => ({
+      ...(t.Task_id ? normTask(t) : { id: t.id || t.task_id, name: t.name || t.task_name || '', priority: t.priority || '' }),
+      countedAs: t.counted_as || t.countedAs || [],
+    })),
     series: d.series || d.daily || d.per_day || null,
   };
 }

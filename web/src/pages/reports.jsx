@@ -1,11 +1,11 @@
 import { useEffect, useState } from 'preact/hooks';
 import * as api from '../api/endpoints.js';
 import { useApp } from '../ctx.js';
-import { currentPeriod, fmtDue, fmtShort, parseDeadline, periodDays, shiftPeriod, weekStart, ymd } from '../dates.js';
+import { currentPeriod, fmtDue, fmtShort, shiftPeriod, weekStart } from '../dates.js';
 import { isUnavailable } from '../errors.js';
 import { Link, setQuery, useLocation } from '../router.jsx';
 import { CompletionChart } from '../components/chart.jsx';
-import { ErrorBanner, Loading, PriorityBadge, StatusPill, UserChip, UserPicker, displayName } from '../components/ui.jsx';
+import { ErrorBanner, Loading, PriorityBadge, UserChip, UserPicker, displayName } from '../components/ui.jsx';
 
 const KINDS = ['weekly', 'monthly'];
 
@@ -61,32 +61,29 @@ function PeriodBar({ kind, period, extra }) {
   );
 }
 
-/** Completed per day of the period, split on time / late: the report's own series when it has one, else computed from its tasks. */
-export function chartSeries(rep, kind, period, locale) {
-  const days = periodDays(kind, period);
-  const idx = new Map(days.map((d, i) => [ymd(d), i]));
-  const onTime = days.map(() => 0);
-  const late = days.map(() => 0);
-  if (Array.isArray(rep.series) && rep.series.length) {
-    for (const p of rep.series) {
-      const i = idx.get(String(p.date || p.day || '').slice(0, 10));
-      if (i == null) continue;
-      onTime[i] += Number(p.completed_on_time ?? p.on_time ?? 0);
-      late[i] += Number(p.completed_late ?? p.late ?? 0);
+const TREND = { weekly: 8, monthly: 6 };
+
+/** The keys of the trend that ends with period: the last 8 weeks or 6 months. */
+export function trendKeys(kind, period) {
+  const n = TREND[kind];
+  const keys = [];
+  for (let i = n - 1; i >= 0; i--) keys.push(shiftPeriod(kind, period, -i));
+  return keys;
+}
+
+/** Chart series from the reports of trendKeys (null for a period that failed to load). */
+export function trendSeries(kind, keys, reports, locale) {
+  const month = new Intl.DateTimeFormat(locale, { month: 'short' });
+  const labels = keys.map((k) => {
+    if (kind === 'monthly') {
+      const [y, m] = k.split('-').map(Number);
+      return month.format(new Date(y, m - 1, 1));
     }
-  } else {
-    for (const tk of rep.tasks) {
-      if (!tk.completedAt) continue;
-      const done = new Date(tk.completedAt);
-      const i = idx.get(ymd(done));
-      if (i == null) continue;
-      const dl = parseDeadline(tk.deadline);
-      if (dl && done > dl) late[i]++;
-      else onTime[i]++;
-    }
-  }
-  const wd = new Intl.DateTimeFormat(locale, { weekday: 'short' });
-  const labels = days.map((d) => (kind === 'weekly' ? `${wd.format(d)} ${d.getDate()}` : String(d.getDate())));
+    const start = weekStart(k);
+    return start ? fmtShort(start, locale) : k;
+  });
+  const onTime = reports.map((r) => (r ? r.counters.completed_on_time : 0));
+  const late = reports.map((r) => (r ? r.counters.completed_late : 0));
   return { labels, onTime, late };
 }
 
@@ -120,6 +117,7 @@ export function Reports() {
   const userRef = query.get('user') || '';
   const [pickedUser, setPickedUser] = useState(null);
   const [rep, setRep] = useState(null);
+  const [trend, setTrend] = useState(null);
   const [error, setError] = useState(null);
   const [tick, setTick] = useState(0);
   const manager = me.role === 'manager' || me.role === 'admin';
@@ -128,15 +126,23 @@ export function Reports() {
     let alive = true;
     setError(null);
     api.report(kind, period, userRef).then(
-      (r) => alive && setRep(r),
-      (e) => alive && (setError(e), setRep(null)),
+      (r) => {
+        if (!alive) return;
+        setRep(r);
+        // The chart: this period and the ones before it, one report each.
+        const keys = trendKeys(kind, period);
+        Promise.all(keys.map((k) => (k === period ? r : api.report(kind, k, userRef).catch(() => null)))).then(
+          (list) => alive && setTrend({ keys, list }),
+        );
+      },
+      (e) => alive && (setError(e), setRep(null), setTrend(null)),
     );
     return () => {
       alive = false;
     };
   }, [kind, period, userRef, tick]);
 
-  const series = rep ? chartSeries(rep, kind, period, locale) : null;
+  const series = trend ? trendSeries(kind, trend.keys, trend.list, locale) : null;
   const c = rep ? rep.counters : {};
   const d = rep ? rep.delta : {};
   const who = rep && rep.user && rep.user.email !== me.email ? displayName(rep.user) : t('rep.me');
@@ -189,7 +195,11 @@ export function Reports() {
             <Stat id="rate" label={t('rep.onTimeRate')} value={pct(rep.onTimeRate)} />
           </div>
           <div class="panel">
-            <CompletionChart labels={series.labels} onTime={series.onTime} late={series.late} title={t('rep.chart')} onTimeLabel={t('rep.onTime')} lateLabel={t('rep.late')} />
+            {series ? (
+              <CompletionChart labels={series.labels} onTime={series.onTime} late={series.late} title={kind === 'weekly' ? t('rep.chartWeeks') : t('rep.chartMonths')} onTimeLabel={t('rep.onTime')} lateLabel={t('rep.late')} />
+            ) : (
+              <Loading />
+            )}
           </div>
           <div class="panel">
             <h2 class="h3">{t('rep.tasks')}</h2>
@@ -201,20 +211,25 @@ export function Reports() {
                   <thead>
                     <tr>
                       <th scope="col">{t('task.name')}</th>
-                      <th scope="col">{t('task.status')}</th>
                       <th scope="col">{t('task.priority')}</th>
-                      <th scope="col">{t('task.deadline')}</th>
-                      <th scope="col">{t('task.completed')}</th>
+                      <th scope="col">{t('rep.countedAs')}</th>
                     </tr>
                   </thead>
                   <tbody>
                     {rep.tasks.map((tk) => (
                       <tr key={tk.id}>
                         <td>{tk.id ? <Link href={'/tasks/' + encodeURIComponent(tk.id)}>{tk.name}</Link> : tk.name}</td>
-                        <td>{tk.status && <StatusPill status={tk.status} />}</td>
                         <td>{tk.priority && <PriorityBadge priority={tk.priority} />}</td>
-                        <td class="nowrap">{fmtDue(tk.deadline, locale)}</td>
-                        <td class="nowrap">{fmtDue(tk.completedAt, locale)}</td>
+                        <td>
+                          <div class="counted">
+                            {(tk.countedAs.length ? tk.countedAs : tk.status ? ['status.' + tk.status] : []).map((c) => (
+                              <span key={c} class={'tag tag-' + c}>
+                                {c.startsWith('status.') ? t(c) : t('rep.' + c) !== 'rep.' + c ? t('rep.' + c) : c}
+                              </span>
+                            ))}
+                            {tk.completedAt && <span class="muted small nowrap"> {fmtDue(tk.completedAt, locale)}</span>}
+                          </div>
+                        </td>
                       </tr>
                     ))}
                   </tbody>

@@ -241,9 +241,10 @@ function fieldLabel(t, f) {
 function fmtValue(t, locale, field, v) {
   if (v && typeof v === 'object') return displayName(api.normUser(v));
   const s = String(v);
-  if ((field === 'pic' || field === 'supervisor') && s.includes('@')) {
+  if (field === 'pic' || field === 'supervisor' || field === 'creator') {
     const u = api.cachedUser(s);
-    return u && u.name ? `${u.name} (${s})` : s;
+    if (u && u.name) return s.includes('@') ? `${u.name} (${s})` : u.name;
+    return s.includes('@') ? s : s.slice(0, 8) + '…';
   }
   if (field === 'status') return t('status.' + api.normStatus(s));
   if (field === 'priority') return t('priority.' + s.toLowerCase());

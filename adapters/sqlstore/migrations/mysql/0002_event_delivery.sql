@@ -15,6 +15,9 @@
 --   handled (TASKD_EVENTS_PROBE=true): end-to-end delivery checks and
 --   commit-to-handler latency. No unique key on purpose: a second effect of
 --   one event would show as a second row.
+-- outbox_write_lock: one row every transaction that appends to the outbox
+--   locks first (adapters/outbox.Writer), so that outbox rows commit in
+--   offset order and no reader's offset can pass a row committed late.
 -- Times are BIGINT unix microseconds UTC; statements are idempotent, as in 0001.
 
 CREATE TABLE IF NOT EXISTS dead_letters (
@@ -57,3 +60,10 @@ CREATE TABLE IF NOT EXISTS event_probe (
     PRIMARY KEY (id),
     KEY event_probe_event (event_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE IF NOT EXISTS outbox_write_lock (
+    id TINYINT NOT NULL,
+    PRIMARY KEY (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+INSERT IGNORE INTO outbox_write_lock (id) VALUES (1);

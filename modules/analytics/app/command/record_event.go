@@ -24,12 +24,14 @@ import (
 // conditionally on the old one, so a redelivered or concurrent event has
 // no second effect.
 type RecordEvent struct {
-	Event event.Event
+	// Event is the event, or Payload its published JSON.
+	Event   event.Event
+	Payload json.RawMessage
 }
 
 func (c RecordEvent) LogAttrs() []slog.Attr {
 	if c.Event == nil {
-		return nil
+		return []slog.Attr{slog.Int("payload_bytes", len(c.Payload))}
 	}
 	m := c.Event.EventMeta()
 	return []slog.Attr{slog.String("event", m.Type), slog.String("event_id", m.ID),
@@ -48,12 +50,15 @@ func NewRecordEventHandler(log eventlog.Log, p *Projection, logger *slog.Logger,
 }
 
 func (h recordEventHandler) Handle(ctx context.Context, c RecordEvent) error {
-	if c.Event == nil {
-		return eventlog.ErrMalformedEvent.WithMessage("no event")
+	payload := c.Payload
+	if c.Event != nil {
+		var err error
+		if payload, err = json.Marshal(c.Event); err != nil {
+			return eventlog.ErrMalformedEvent.WithMessage("encoding %s: %v", c.Event.Name(), err)
+		}
 	}
-	payload, err := json.Marshal(c.Event)
-	if err != nil {
-		return eventlog.ErrMalformedEvent.WithMessage("encoding %s: %v", c.Event.Name(), err)
+	if len(payload) == 0 {
+		return eventlog.ErrMalformedEvent.WithMessage("no event")
 	}
 	e, err := eventlog.ParseEntry(payload)
 	if err != nil {
