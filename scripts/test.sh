@@ -10,6 +10,7 @@
 #   go-vet     go vet ./...
 #   gofmt      gofmt -l must print nothing
 #   go-test    go test -count=1 -timeout 20m ./... "$@"
+#   web-e2e    web/e2e/run.sh: the web app driven in headless Chromium against a real taskd
 # At exit the stand-ins this run started are stopped again (the ones it found
 # running are left alone). TASKD_KEEP_STANDINS=1 keeps them running, which makes
 # repeated local runs faster.
@@ -172,6 +173,13 @@ if ((${#GO_PKGS[@]} == 0)); then
   echo "no Go packages yet: nothing to test"
 else
   go test -count=1 -timeout "${TASKD_GO_TEST_TIMEOUT:-20m}" ./... "$@"
+fi
+
+# Extra go test arguments narrow the run to some Go tests: then the
+# browser and infrastructure phases are left out too.
+if (($# == 0)); then
+  phase web-e2e
+  bash "$ROOT/web/e2e/run.sh"
 fi
 
 end_phase

@@ -53,13 +53,13 @@ type ForwarderConfig struct {
 // once SNS has accepted it, so a crash or an SNS outage loses nothing (it
 // is published again: consumers are idempotent).
 //
-// The outbox reader holds a database transaction while it publishes a
-// batch (its offset commits with it), and that transaction holds the
-// SQLite write lock, or on MySQL the range lock that keeps the reader from
-// skipping rows committed late — which blocks new outbox rows. So while SNS
-// is unreachable the forwarder must not sit in that transaction retrying:
-// on the first failed publish it stops, the transaction ends, the API keeps
-// writing, and the forwarder probes SNS and starts again when it answers.
+// On MySQL the outbox reader holds a transaction (READ COMMITTED, the
+// offset row locked FOR UPDATE, so that several instances take turns) while
+// it publishes a batch, and commits the offset with it; on SQLite it reads
+// without one (see autocommit). Either way the forwarder must not sit
+// retrying while SNS is unreachable: on the first failed publish it stops,
+// the offset of what was published is saved, the API keeps writing to the
+// outbox, and the forwarder probes SNS and starts again when it answers.
 type Forwarder struct {
 	cfg     Config
 	fc      ForwarderConfig
@@ -157,7 +157,11 @@ func (f *Forwarder) probe(ctx context.Context) (string, error) {
 // fails for a reason other than the event itself (the error).
 func (f *Forwarder) runOnce(ctx context.Context, topicARN string) error {
 	deadline := f.fc.AckDeadline
-	sub, err := wsql.NewSubscriber(wsql.BeginnerFromStdSQL(f.fc.DB), wsql.SubscriberConfig{
+	var db wsql.Beginner = wsql.BeginnerFromStdSQL(f.fc.DB)
+	if f.fc.Dialect == outbox.SQLite {
+		db = autocommit{f.fc.DB}
+	}
+	sub, err := wsql.NewSubscriber(db, wsql.SubscriberConfig{
 		ConsumerGroup:  f.fc.ConsumerGroup,
 		PollInterval:   f.fc.PollInterval,
 		ResendInterval: f.fc.PollInterval,
@@ -213,6 +217,31 @@ func (f *Forwarder) runOnce(ctx context.Context, topicARN string) error {
 	<-done
 	return result
 }
+
+// autocommit is a watermill-sql Beginner whose transactions are not: each
+// statement runs on its own. The SQLite forwarder reads with it. SQLite
+// transactions take the database's one write lock at BEGIN, and the reader
+// would hold it while it publishes a whole batch to SNS — seconds when SNS is
+// slow, during which no API request can write. Without a transaction the
+// batch is read from a snapshot (one statement), published, and the offset
+// saved by one short write: a crash in between publishes the batch again
+// (consumers are idempotent). Nothing is skipped: SQLite commits rows in
+// offset order (one writer at a time), and only one process forwards an
+// SQLite database.
+type autocommit struct{ db *sql.DB }
+
+func (a autocommit) BeginTx(context.Context, *sql.TxOptions) (wsql.Tx, error) { return a, nil }
+
+func (a autocommit) ExecContext(ctx context.Context, q string, args ...any) (wsql.Result, error) {
+	return a.db.ExecContext(ctx, q, args...)
+}
+
+func (a autocommit) QueryContext(ctx context.Context, q string, args ...any) (wsql.Rows, error) {
+	return a.db.QueryContext(ctx, q, args...)
+}
+
+func (a autocommit) Commit() error   { return nil }
+func (a autocommit) Rollback() error { return nil }
 
 // guardedPublisher publishes to SNS, counts, records events SNS refuses for
 // good as dead letters, and on any other failure reports it once and fails

@@ -142,18 +142,11 @@ func (s *NotificationStore) Inbox(ctx context.Context, userID string, unreadOnly
 			&x.Title, &x.Body, &x.Link, &created, &read); err != nil {
 			return nil, err
 		}
-		x.Kind, _ = kindOf(kind)
+		x.Kind, _ = n.KindFromString(kind)
 		x.CreatedAt, x.ReadAt = fromMicros(created), timePtr(read)
 		out = append(out, x)
 	}
 	return out, rows.Err()
-}
-
-func kindOf(s string) (n.Kind, error) {
-	if s == n.KindAlert.String() {
-		return n.KindAlert, nil
-	}
-	return n.KindFromString(s)
 }
 
 // UnreadCount implements query.InboxReadModel.
@@ -213,7 +206,7 @@ func scanDelivery(sc interface{ Scan(...any) error }) (n.Delivery, error) {
 	if d.Status, err = n.StatusFromString(status); err != nil {
 		return n.Delivery{}, fmt.Errorf("delivery %s: %w", d.ID, err)
 	}
-	d.Kind, _ = kindOf(kind)
+	d.Kind, _ = n.KindFromString(kind)
 	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt, d.SentAt = fromMicros(next), fromMicros(created), fromMicros(updated), timePtr(sent)
 	return d, nil
 }

@@ -18,6 +18,7 @@ import (
 	httpport "github.com/taskd/taskd/ports/http"
 	"github.com/taskd/taskd/ports/http/auth"
 	"github.com/taskd/taskd/ports/http/ratelimit"
+	"github.com/taskd/taskd/web"
 )
 
 // asRoutes annotates a route constructor for the "routes" value group: each
@@ -65,7 +66,7 @@ func httpModule(cfg Config) fx.Option {
 			}),
 			fx.Annotate(
 				func(logger *slog.Logger, newID sys.IDGenerator, routes []httpport.RouteRegistrar) http.Handler {
-					return httpport.NewHandler(httpport.HandlerDeps{Logger: logger, NewID: newID}, routes)
+					return httpport.NewHandler(httpport.HandlerDeps{Logger: logger, NewID: newID, Fallback: web.Handler()}, routes)
 				},
 				fx.ParamTags(``, ``, `group:"routes"`),
 			),

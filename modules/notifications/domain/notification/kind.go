@@ -9,9 +9,8 @@ import (
 	"github.com/taskd/taskd/modules/kernel/errs"
 )
 
-// Kind is what a notification is about. The six user-facing kinds are also
-// the rows of a user's preferences; KindAlert is for the team chat and
-// administrators only.
+// Kind is what a notification is about; the kinds are also the rows of a
+// user's preferences. (Alerts go to the team chat, not to a user: Alert.)
 type Kind struct{ s string }
 
 var (
@@ -28,8 +27,6 @@ var (
 	KindDeadlineReminder = Kind{"deadline_reminder"}
 	// KindOverdue: the deadline passed and the task is not done.
 	KindOverdue = Kind{"overdue"}
-	// KindAlert: an operational alert (dead letter, failed delivery).
-	KindAlert = Kind{"system_alert"}
 )
 
 // Kinds are the kinds users choose channels for, in display order.
@@ -38,7 +35,7 @@ var Kinds = []Kind{KindTaskAssigned, KindStatusChanged, KindTaskUpdated, KindTas
 var ErrInvalidKind = errs.Invalid("invalid_notification_kind", "preferences",
 	"kind must be one of task_assigned, status_changed, task_updated, task_deleted, deadline_reminder, overdue")
 
-// KindFromString parses a user-facing kind (not KindAlert).
+// KindFromString parses a kind.
 func KindFromString(s string) (Kind, error) {
 	for _, k := range Kinds {
 		if k.s == s {

@@ -38,7 +38,7 @@ func NewPreferences(userID string, channels map[Kind]map[Channel]bool, quiet *Qu
 	}
 	p := DefaultPreferences(userID)
 	for k, chs := range channels {
-		if k.IsZero() || k == KindAlert {
+		if k.IsZero() {
 			return nil, ErrInvalidKind
 		}
 		m := map[Channel]bool{}

@@ -34,8 +34,8 @@ func TestNewPreferences(t *testing.T) {
 	if !p.Wants(n.KindTaskAssigned, n.ChannelEmail) {
 		t.Error("a missing kind keeps its defaults")
 	}
-	if _, err := n.NewPreferences("u", map[n.Kind]map[n.Channel]bool{n.KindAlert: {n.ChannelInbox: true}}, nil); err == nil {
-		t.Error("alerts are not a user's choice")
+	if _, err := n.NewPreferences("u", map[n.Kind]map[n.Channel]bool{{}: {n.ChannelInbox: true}}, nil); err == nil {
+		t.Error("a zero kind was accepted")
 	}
 	if _, err := n.NewPreferences("", nil, nil); err == nil {
 		t.Error("no user")
