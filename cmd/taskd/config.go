@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -161,7 +160,11 @@ func (p *parser) err() error {
 	if len(p.errs) == 0 {
 		return nil
 	}
-	return fmt.Errorf("invalid configuration:\n  %w", errors.Join(p.errs...))
+	msgs := make([]string, len(p.errs))
+	for i, e := range p.errs {
+		msgs[i] = e.Error()
+	}
+	return fmt.Errorf("invalid configuration:\n  %s", strings.Join(msgs, "\n  "))
 }
 
 func (p *parser) str(name, def string) string {

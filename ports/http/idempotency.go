@@ -80,8 +80,9 @@ func idempotentID(userID, key, hash string) string {
 
 // replay answers from the store when (user, key) was seen within the
 // window: the saved answer for the same request, 422 for another request.
-// done reports whether an answer was written.
-func replay(w http.ResponseWriter, r *http.Request, store IdempotencyStore, userID, key, hash string, now time.Time) (done bool) {
+// done reports whether an answer was written. location, when not empty, is
+// the Location of the resource the first request created.
+func replay(w http.ResponseWriter, r *http.Request, store IdempotencyStore, userID, key, hash, location string, now time.Time) (done bool) {
 	savedHash, status, body, found, err := store.Lookup(r.Context(), userID, key, now.Add(-IdempotencyWindow))
 	if err != nil {
 		httpio.Error(w, r, err)
@@ -94,11 +95,14 @@ func replay(w http.ResponseWriter, r *http.Request, store IdempotencyStore, user
 		httpio.Error(w, r, ErrIdempotencyKeyReused)
 		return true
 	}
-	writeReplay(w, status, body)
+	writeReplay(w, status, body, location)
 	return true
 }
 
-func writeReplay(w http.ResponseWriter, status int, body []byte) {
+func writeReplay(w http.ResponseWriter, status int, body []byte, location string) {
 	w.Header().Set(IdempotentReplayedHeader, idempotentReplayedHeaderV)
+	if location != "" && status == http.StatusCreated {
+		w.Header().Set("Location", location)
+	}
 	httpio.RawJSON(w, status, body)
 }

@@ -169,10 +169,10 @@ func (h *TaskRoutes) createTask(w http.ResponseWriter, r *http.Request) {
 	id, hash := h.newID(), ""
 	if keyed {
 		hash = requestHash(createTaskRoute, body)
-		if replay(w, r, h.idem, act.UserID, key, hash, h.clock()) {
+		id = idempotentID(act.UserID, key, hash)
+		if replay(w, r, h.idem, act.UserID, key, hash, "/api/tasks/"+id, h.clock()) {
 			return
 		}
-		id = idempotentID(act.UserID, key, hash)
 	}
 	err = h.app.Commands.CreateTask.Handle(r.Context(), command.CreateTask{
 		ID: id, Actor: act, Name: req.Name, Contents: req.Contents, Status: req.Status, Priority: req.Priority,
@@ -184,7 +184,7 @@ func (h *TaskRoutes) createTask(w http.ResponseWriter, r *http.Request) {
 			// A duplicate of this request, running at the same time (or
 			// interrupted before it saved its answer), created the task:
 			// its answer is this one, byte for byte.
-			writeReplay(w, http.StatusCreated, answer)
+			writeReplay(w, http.StatusCreated, answer, "/api/tasks/"+id)
 			return
 		}
 		httpio.Error(w, r, err)

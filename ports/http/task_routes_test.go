@@ -491,6 +491,9 @@ func TestCreateTaskIdempotency(t *testing.T) {
 		if again.Body.String() != first.Body.String() || again.Header().Get("Idempotent-Replayed") != "true" {
 			t.Fatalf("replay %q %q vs %q", again.Header().Get("Idempotent-Replayed"), again.Body.String(), first.Body.String())
 		}
+		if loc := again.Header().Get("Location"); loc == "" || loc != first.Header().Get("Location") {
+			t.Fatalf("replayed Location %q, first %q", loc, first.Header().Get("Location"))
+		}
 		if n := len(e.CreateTask.Calls()); n != 1 {
 			t.Fatalf("CreateTask ran %d times", n)
 		}
