@@ -5,7 +5,8 @@
 #   artefact          checked by
 #   names             go test ./deploy/names (names.json, the one source of AWS names)
 #   metrics           go test ./adapters/prometheus (what the binary exports)
-#   aws-cdk           tsc + node --test in deploy/aws (synthesises both stacks offline)
+#   aws-cdk           tsc + node --test in deploy/aws (synthesises both stacks offline), then
+#                     the pinned CDK CLI (used by release.yml) must read the cloud assembly
 #   aws-names         deploy/checks/aws: the synthesised template vs the Go names package
 #   dockerfile        deploy/checks/docker: BuildKit's parser and linter (docker build --check),
 #                     .dockerignore with moby's matcher, and the Dockerfile's own go build step

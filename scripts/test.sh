@@ -10,6 +10,8 @@
 #   go-vet     go vet ./...
 #   gofmt      gofmt -l must print nothing
 #   go-test    go test -count=1 -timeout 20m ./... "$@"
+#   deploy     deploy/check.sh: Dockerfile, compose, Kubernetes, AWS CDK, Prometheus,
+#              Grafana and GitHub Actions checked offline by their own tools
 #   web-e2e    web/e2e/run.sh: the web app driven in headless Chromium against a real taskd
 # At exit the stand-ins this run started are stopped again (the ones it found
 # running are left alone). TASKD_KEEP_STANDINS=1 keeps them running, which makes
@@ -178,6 +180,9 @@ fi
 # Extra go test arguments narrow the run to some Go tests: then the
 # browser and infrastructure phases are left out too.
 if (($# == 0)); then
+  phase deploy
+  bash "$ROOT/deploy/check.sh"
+
   phase web-e2e
   bash "$ROOT/web/e2e/run.sh"
 fi

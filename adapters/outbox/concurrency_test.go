@@ -103,3 +103,33 @@ func TestOutboxReaderSkipsNoLateCommit(t *testing.T) {
 		}
 	})
 }
+
+func TestBacklogCountsWhatTheSlowestGroupHasNotAcknowledged(t *testing.T) {
+	eventtest.Integration(t)
+	eventtest.Dialects(t, func(t *testing.T, open func(testing.TB) *sqlstore.DB) {
+		db := open(t)
+		ctx := context.Background()
+		n, age, err := outbox.Backlog(ctx, db.SQL, db.Dialect.Outbox, []string{"a", "b"}, time.Now())
+		if err != nil || n != 0 || age != 0 {
+			t.Fatalf("empty outbox: %d, %s, %v", n, age, err)
+		}
+		eventtest.Append(t, db, eventtest.TaskEvent("x", 1), eventtest.TaskEvent("x", 2))
+		eventtest.Append(t, db, eventtest.TaskEvent("x", 3))
+		// Group a has read the first two.
+		var second int64
+		if err := db.SQL.QueryRow(`SELECT MAX(` + map[bool]string{true: "`offset`", false: `"offset"`}[db.Dialect.Name == "mysql"] +
+			`) - 1 FROM outbox_messages`).Scan(&second); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.SQL.Exec(`INSERT INTO outbox_offsets (consumer_group, offset_acked, offset_consumed) VALUES ('a', ?, ?)`, second, second); err != nil {
+			t.Fatal(err)
+		}
+		later := time.Now().Add(time.Hour)
+		if n, age, err := outbox.Backlog(ctx, db.SQL, db.Dialect.Outbox, []string{"a"}, later); err != nil || n != 1 || age < 59*time.Minute || age > 61*time.Minute {
+			t.Errorf("backlog of a: %d, %s, %v; want 1 row an hour old", n, age, err)
+		}
+		if n, _, err := outbox.Backlog(ctx, db.SQL, db.Dialect.Outbox, []string{"a", "b"}, later); err != nil || n != 3 {
+			t.Errorf("backlog of a and b: %d, %v; want b's 3", n, err)
+		}
+	})
+}

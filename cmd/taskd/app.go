@@ -8,6 +8,8 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
 
+	"github.com/taskd/taskd/adapters/prometheus"
+
 	"github.com/taskd/taskd/modules/identity"
 	"github.com/taskd/taskd/modules/kernel/decorator"
 	"github.com/taskd/taskd/modules/kernel/sys"
@@ -22,9 +24,10 @@ func coreOptions(cfg Config, logger *slog.Logger) []fx.Option {
 		fx.Provide(
 			func() sys.Clock { return sys.SystemClock },
 			func() sys.IDGenerator { return sys.NewUUIDv7 },
-			func() decorator.Metrics { return decorator.NopMetrics{} },
+			func(m *prometheus.Metrics) decorator.Metrics { return m },
 		),
 		storageModule(cfg),
+		opsModule,
 		identity.Module,
 		tasks.Module,
 		bridgesModule,
@@ -42,6 +45,7 @@ func serveOptions(cfg Config, role Role, logger *slog.Logger) []fx.Option {
 			return l
 		}),
 	)
+	opts = append(opts, pprofModule(cfg))
 	opts = append(opts, notificationsModule(cfg, role))
 	opts = append(opts, analyticsModule(cfg))
 	if role.serves() {
@@ -50,7 +54,7 @@ func serveOptions(cfg Config, role Role, logger *slog.Logger) []fx.Option {
 	if role.works() {
 		opts = append(opts, eventBackboneModule(cfg))
 	}
-	return opts
+	return append(opts, serverModule(cfg))
 }
 
 // serve runs until ctx ends (SIGINT, SIGTERM) or a component asks fx to shut down.
@@ -72,7 +76,7 @@ func serve(ctx context.Context, cfg Config, role Role, logger *slog.Logger) erro
 	case sig := <-app.Wait():
 		exitCode = sig.ExitCode
 	}
-	stopCtx, cancelStop := context.WithTimeout(context.Background(), 30*time.Second)
+	stopCtx, cancelStop := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancelStop()
 	if err := app.Stop(stopCtx); err != nil {
 		return err

@@ -14,24 +14,27 @@ import (
 // Config is everything taskd reads from its environment, parsed once here
 // and injected; no other package calls os.Getenv.
 type Config struct {
-	Addr            string
-	DataDir         string
-	MySQLDSN        string
-	Events          string // embedded | aws
-	AnalyticsStore  string // embedded | dynamodb
-	Email           string // none | smtp | ses
-	SMS             string // none | sns
-	AlertWebhook    string
-	Env             string // prefix of AWS resource names
-	Mode            string // "" | cloud
-	EmailFrom       string
-	PublicURL       string
-	JWTSecret       string
-	JWTIssuer       string
-	JWTAudience     string
-	AccessTTL       time.Duration
-	RefreshTTL      time.Duration
-	AutoMigrate     bool
+	Addr           string
+	DataDir        string
+	MySQLDSN       string
+	Events         string // embedded | aws
+	AnalyticsStore string // embedded | dynamodb
+	Email          string // none | smtp | ses
+	SMS            string // none | sns
+	AlertWebhook   string
+	Env            string // prefix of AWS resource names
+	Mode           string // "" | cloud
+	EmailFrom      string
+	PublicURL      string
+	JWTSecret      string
+	JWTIssuer      string
+	JWTAudience    string
+	AccessTTL      time.Duration
+	RefreshTTL     time.Duration
+	AutoMigrate    bool
+	// ShutdownTimeout bounds a graceful stop: in-flight requests and event
+	// handlers finish and the relay flushes within it.
+	ShutdownTimeout time.Duration
 	CreateResources bool
 	LogLevel        slog.Level
 	LogFormat       string // json | text
@@ -44,6 +47,9 @@ type Config struct {
 	Notifications NotificationsConfig
 	// Analytics is the analytics module's configuration (analytics.go).
 	Analytics AnalyticsConfig
+	// PprofAddr, when set, serves net/http/pprof on this loopback address
+	// (TASKD_PPROF_ADDR, pprof.go); unset by default.
+	PprofAddr string
 }
 
 // SMTPConfig is read from TASKD_SMTP_*.
@@ -81,6 +87,7 @@ func LoadConfig(lookup envSource) (Config, error) {
 		RefreshTTL:      p.duration("TASKD_REFRESH_TOKEN_TTL", 30*24*time.Hour),
 		LogFormat:       p.oneOf("TASKD_LOG_FORMAT", "json", "json", "text"),
 		SignInPerMinute: p.integer("TASKD_SIGNIN_PER_MINUTE", 10),
+		PprofAddr:       p.str("TASKD_PPROF_ADDR", ""),
 	}
 	cloud := c.Mode == "cloud"
 	c.Events = p.oneOf("TASKD_EVENTS", pick(cloud, "aws", "embedded"), "embedded", "aws")
@@ -88,6 +95,7 @@ func LoadConfig(lookup envSource) (Config, error) {
 	c.Email = p.oneOf("TASKD_EMAIL", pick(cloud, "ses", "none"), "none", "smtp", "ses")
 	c.SMS = p.oneOf("TASKD_SMS", pick(cloud, "sns", "none"), "none", "sns")
 	c.AutoMigrate = p.boolean("TASKD_AUTO_MIGRATE", c.MySQLDSN == "")
+	c.ShutdownTimeout = p.duration("TASKD_SHUTDOWN_TIMEOUT", 30*time.Second)
 	c.CreateResources = p.boolean("TASKD_CREATE_RESOURCES", true)
 	c.EventsTuning = parseEventsConfig(&p)
 	c.Notifications = parseNotificationsConfig(&p)
@@ -130,6 +138,12 @@ func LoadConfig(lookup envSource) (Config, error) {
 	}
 	if c.RefreshTTL < c.AccessTTL {
 		p.fail("TASKD_REFRESH_TOKEN_TTL", "must be at least the access token lifetime")
+	}
+	if c.PprofAddr != "" && !isLoopback(c.PprofAddr) {
+		p.fail("TASKD_PPROF_ADDR", "must be a loopback host:port such as 127.0.0.1:6060 (profiles expose memory)")
+	}
+	if c.ShutdownTimeout < time.Second || c.ShutdownTimeout > 10*time.Minute {
+		p.fail("TASKD_SHUTDOWN_TIMEOUT", "must be between 1s and 10m")
 	}
 	if c.SignInPerMinute < 1 {
 		p.fail("TASKD_SIGNIN_PER_MINUTE", "must be at least 1")

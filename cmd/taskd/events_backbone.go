@@ -197,6 +197,16 @@ func startEventBackbone(cfg Config, in eventBackboneIn) error {
 				goRun("outbox forwarder", b.forwarder.Run)
 			}
 			goRun("dead-letter watcher", watcher.Run)
+			if om, ok := m.(events.OutboxMetrics); ok {
+				backlogGroups := names
+				if b.forwarder != nil {
+					backlogGroups = []string{snssqs.ForwarderGroup}
+				}
+				goRun("outbox backlog sampler", func(ctx context.Context) error {
+					sampleOutboxBacklog(ctx, in.DB, backlogGroups, om, in.Logger)
+					return nil
+				})
+			}
 			in.Logger.Info("event backbone started", slog.String("transport", cfg.Events), slog.Int("groups", len(in.Groups)),
 				slog.Int("max_receive_count", cfg.EventsTuning.MaxReceiveCount))
 			return nil
@@ -218,4 +228,24 @@ func startEventBackbone(cfg Config, in eventBackboneIn) error {
 		},
 	})
 	return nil
+}
+
+// sampleOutboxBacklog reports the outbox backlog every 15 seconds (the
+// outboxAge alarm watches its oldest row's age).
+func sampleOutboxBacklog(ctx context.Context, db *sqlstore.DB, groups []string, m events.OutboxMetrics, logger *slog.Logger) {
+	t := time.NewTicker(15 * time.Second)
+	defer t.Stop()
+	for {
+		n, age, err := outbox.Backlog(ctx, db.SQL, db.Dialect.Outbox, groups, time.Now())
+		if err != nil && ctx.Err() == nil {
+			logger.Warn("sampling the outbox backlog", slog.String("error", err.Error()))
+		} else if err == nil {
+			m.SetOutbox(n, age)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/fx"
 
+	"github.com/taskd/taskd/adapters/prometheus"
 	"github.com/taskd/taskd/adapters/sqlstore"
 	identityapp "github.com/taskd/taskd/modules/identity/app"
 	"github.com/taskd/taskd/modules/kernel/sys"
@@ -65,20 +66,49 @@ func httpModule(cfg Config) fx.Option {
 				})
 			}),
 			fx.Annotate(
-				func(logger *slog.Logger, newID sys.IDGenerator, routes []httpport.RouteRegistrar) http.Handler {
-					return httpport.NewHandler(httpport.HandlerDeps{Logger: logger, NewID: newID, Fallback: web.Handler()}, routes)
+				func(logger *slog.Logger, newID sys.IDGenerator, m *prometheus.Metrics, routes []httpport.RouteRegistrar) apiHandler {
+					return httpport.NewHandler(httpport.HandlerDeps{
+						Logger: logger, NewID: newID, Fallback: web.Handler(),
+						Instrument: m.HTTPMiddleware(httpport.RouteOf),
+					}, routes)
 				},
-				fx.ParamTags(``, ``, `group:"routes"`),
+				fx.ParamTags(``, ``, ``, `group:"routes"`),
 			),
 		),
-		fx.Invoke(startHTTPServer(cfg)),
 	)
 }
 
+// apiHandler is the REST API and the web app; only the api role has one.
+type apiHandler http.Handler
+
+type serverDeps struct {
+	fx.In
+	LC        fx.Lifecycle
+	SD        fx.Shutdowner
+	API       apiHandler `optional:"true"`
+	Metrics   *prometheus.Metrics
+	Readiness readinessChecks
+	Draining  *draining
+	Logger    *slog.Logger
+}
+
+// serverModule listens on TASKD_ADDR in every role: the API (api role) and
+// /healthz, /readyz, /metrics (all roles).
+func serverModule(cfg Config) fx.Option {
+	return fx.Module("server", fx.Invoke(func(d serverDeps) {
+		var next http.Handler
+		if d.API != nil {
+			next = d.API
+		}
+		startHTTPServer(cfg, d.LC, d.SD, opsHandler(next, d.Metrics, d.Readiness.Checks, d.Draining), d.Draining, d.Logger)
+	}))
+}
+
 // startHTTPServer listens synchronously on start (so a taken port fails the
-// start), serves in a goroutine and shuts down gracefully on stop.
-func startHTTPServer(cfg Config) func(fx.Lifecycle, fx.Shutdowner, http.Handler, *slog.Logger) {
-	return func(lc fx.Lifecycle, sd fx.Shutdowner, h http.Handler, logger *slog.Logger) {
+// start), serves in a goroutine and, on stop, reports not ready and lets
+// in-flight requests finish within the stop deadline.
+func startHTTPServer(cfg Config, lc fx.Lifecycle, sd fx.Shutdowner, h http.Handler, d *draining, logger *slog.Logger) {
+	{
 		srv := &http.Server{
 			Addr:              cfg.Addr,
 			Handler:           h,
@@ -103,7 +133,10 @@ func startHTTPServer(cfg Config) func(fx.Lifecycle, fx.Shutdowner, http.Handler,
 				}()
 				return nil
 			},
-			OnStop: func(ctx context.Context) error { return srv.Shutdown(ctx) },
+			OnStop: func(ctx context.Context) error {
+				d.Store(true)
+				return logStopError(logger, "the HTTP server", srv.Shutdown(ctx))
+			},
 		})
 	}
 }

@@ -133,7 +133,7 @@ type dlMetrics struct {
 	depth map[string]int
 }
 
-func (m *dlMetrics) EventDeadLettered(q string) { m.dead[q]++ }
+func (m *dlMetrics) EventDeadLettered(q string)  { m.dead[q]++ }
 func (m *dlMetrics) SetDLQDepth(q string, n int) { m.depth[q] = n }
 
 type countingCollector struct{ calls int }

@@ -1,5 +1,7 @@
 package events
 
+import "time"
+
 // The metrics hooks of the event backbone. Small interfaces, so that the
 // metrics adapter (adapters/prometheus.Metrics satisfies all of them) is
 // wired in cmd/taskd and nothing here imports it.
@@ -24,6 +26,12 @@ type DeadLetterMetrics interface {
 	EventDeadLettered(queue string)
 	// SetDLQDepth records how many dead letters wait for queue.
 	SetDLQDepth(queue string, n int)
+}
+
+// OutboxMetrics reports the events not yet relayed (cloud) or not yet
+// consumed by the slowest group (embedded), and the age of the oldest.
+type OutboxMetrics interface {
+	SetOutbox(backlog int, oldestAge time.Duration)
 }
 
 // Metrics is every hook at once.

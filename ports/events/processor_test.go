@@ -47,8 +47,8 @@ func newChanTransport() *chanTransport {
 }
 
 func (t *chanTransport) Subscriber(string) (message.Subscriber, error) { return t.pubsub, nil }
-func (t *chanTransport) Topic(string) string                            { return "events" }
-func (t *chanTransport) Middlewares() []message.HandlerMiddleware       { return nil }
+func (t *chanTransport) Topic(string) string                           { return "events" }
+func (t *chanTransport) Middlewares() []message.HandlerMiddleware      { return nil }
 
 func (t *chanTransport) Settle(group string, msg *message.Message, err error) error {
 	t.mu.Lock()

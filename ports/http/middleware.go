@@ -15,10 +15,13 @@ import (
 
 // chain wraps h, outermost first: request id and request logger, access
 // log, security headers, panic recovery.
-func chain(h http.Handler, logger *slog.Logger, newID func() string) http.Handler {
+func chain(h http.Handler, logger *slog.Logger, newID func() string, instrument func(http.Handler) http.Handler) http.Handler {
 	h = recoverer(h)
 	h = securityHeaders(h)
 	h = accessLog(h)
+	if instrument != nil {
+		h = instrument(h)
+	}
 	return requestContext(h, logger, newID)
 }
 

@@ -117,6 +117,19 @@ type HandlerDeps struct {
 	// Fallback, when set, serves every path no route matches outside /api/
 	// (the web app); otherwise those get the JSON 404.
 	Fallback http.Handler
+	// Instrument, when set, wraps every request inside the request context,
+	// so it can read the matched route with RouteOf once the request is
+	// served (metrics).
+	Instrument func(http.Handler) http.Handler
+}
+
+// RouteOf returns the route template the request matched ("" if none).
+// It is known once the router has served the request.
+func RouteOf(r *http.Request) string {
+	if info := httpio.Info(r.Context()); info != nil {
+		return info.Route()
+	}
+	return ""
 }
 
 // NewHandler builds the HTTP handler: /healthz, every registrar's routes,
@@ -158,7 +171,7 @@ func NewHandler(d HandlerDeps, routes []RouteRegistrar) http.Handler {
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpio.Error(w, r, httpio.ErrMethodNotAllowed)
 	})
-	return chain(r, d.Logger, d.NewID)
+	return chain(r, d.Logger, d.NewID, d.Instrument)
 }
 
 // Deps are everything NewRouter wires.

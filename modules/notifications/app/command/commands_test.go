@@ -67,8 +67,8 @@ func newEnv(t *testing.T, withChannels bool) *env {
 
 func taskEvent(name, actor string, seq int64, changes ...event.Change) tasks.TaskEvent {
 	return tasks.TaskEvent{
-		Meta: event.Meta{ID: uuid.NewString(), Type: name, ActorID: actor, AggregateType: "task", AggregateID: "t1", Sequence: seq, OccurredAt: t0},
-		Task: tasks.Snapshot{ID: "t1", Name: "Report", Status: "waiting", Priority: "medium", PICID: "bob", SupervisorID: "carol", CreatorID: "alice"},
+		Meta:    event.Meta{ID: uuid.NewString(), Type: name, ActorID: actor, AggregateType: "task", AggregateID: "t1", Sequence: seq, OccurredAt: t0},
+		Task:    tasks.Snapshot{ID: "t1", Name: "Report", Status: "waiting", Priority: "medium", PICID: "bob", SupervisorID: "carol", CreatorID: "alice"},
 		Changes: changes,
 	}
 }
@@ -413,4 +413,54 @@ func TestAlertsAndPreferences(t *testing.T) {
 			t.Errorf("%+v accepted", c)
 		}
 	}
+}
+
+// blockingSender blocks every send until its context ends.
+type blockingSender struct{ started chan struct{} }
+
+func (b blockingSender) SendEmail(ctx context.Context, _ n.Email) (string, error) {
+	b.started <- struct{}{}
+	<-ctx.Done()
+	return "", ctx.Err()
+}
+func (blockingSender) Guarantee() n.Guarantee { return n.AtMostOnce }
+
+func TestDispatchStopsLikeACrashAndReleasesWhatItDidNotSend(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, true)
+	e.consume(t, taskEvent(n.EventTaskDeleted, "alice", 1)) // bob and carol
+	// The directory fails: nothing is sent, the claims go back at once.
+	e.dir.fail = errors.New("database down")
+	if err := e.dispatch.Handle(context.Background(), command.DispatchDeliveries{}); err == nil {
+		t.Fatal("the failure was not reported")
+	}
+	if p := e.deliveriesBy(n.StatusPending); len(p) != 2 || p[0].LastError == "" || !p[0].NextAttemptAt.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("after a directory failure: %+v", e.store.all())
+	}
+	e.dir.fail = nil
+	e.clock.Advance(time.Minute)
+
+	// A stop while sending: the one in flight stays claimed (as after a
+	// crash: settled by its channel's guarantee once the claim expires);
+	// the one not begun goes back.
+	deps := e.deps
+	deps.Config.Parallel = 1
+	blocked := blockingSender{started: make(chan struct{})}
+	deps.Email = blocked
+	dispatch := command.NewDispatchDeliveriesHandler(deps, deps.Logger, decorator.NopMetrics{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- dispatch.Handle(ctx, command.DispatchDeliveries{}) }()
+	<-blocked.started
+	cancel()
+	<-done
+	if s := e.deliveriesBy(n.StatusSending); len(s) != 1 {
+		t.Fatalf("in flight at the stop: %+v", e.store.all())
+	}
+	if p := e.deliveriesBy(n.StatusPending); len(p) != 1 || p[0].LastError != "not sent: the dispatcher stopped" {
+		t.Fatalf("not begun at the stop: %+v", e.store.all())
+	}
+	e.clock.Advance(command.DefaultClaimTimeout + time.Second)
+	e.must(t, dispatch.Handle(context.Background(), command.DispatchDeliveries{}))
+	// Now the other one is in flight... give up on it with a short timeout instead.
 }

@@ -88,8 +88,14 @@ func (h dispatchHandler) sendBatch(ctx context.Context, batch []n.Delivery) erro
 	// Addresses as they are now: the user may have changed them, or left.
 	users, err := h.directory.Users(ctx, nonEmpty(ids))
 	if err != nil {
-		// The claims expire and the deliveries are tried again.
-		return fmt.Errorf("looking up recipients: %w", err)
+		// Nothing was sent: every claim goes back, as after a transient failure.
+		err = fmt.Errorf("looking up recipients: %w", err)
+		errs := []error{err}
+		for _, d := range batch {
+			o := h.cfg.Retry.After(d.Attempts, err, h.clock())
+			errs = append(errs, h.record(ctx, d, Finish{Status: o.Status, NextAttempt: o.NextAttempt, Error: o.Error}))
+		}
+		return errors.Join(errs...)
 	}
 	var (
 		wg   sync.WaitGroup
@@ -113,53 +119,64 @@ func (h dispatchHandler) sendBatch(ctx context.Context, batch []n.Delivery) erro
 	return errors.Join(errs...)
 }
 
-// send attempts d once and records the outcome, even when ctx ends (a
-// shutdown): the provider may have the message already.
-func (h dispatchHandler) send(ctx context.Context, d n.Delivery, users map[string]User) error {
-	record := func(f Finish) error {
-		f.At = h.clock()
-		if err := h.store.Finish(context.WithoutCancel(ctx), d.ID, f); err != nil {
-			return fmt.Errorf("recording delivery %s: %w", d.ID, err)
-		}
-		return nil
+// record stores the outcome of d's attempt, even when ctx has ended.
+func (h dispatchHandler) record(ctx context.Context, d n.Delivery, f Finish) error {
+	f.At = h.clock()
+	if err := h.store.Finish(context.WithoutCancel(ctx), d.ID, f); err != nil {
+		return fmt.Errorf("recording delivery %s: %w", d.ID, err)
 	}
+	return nil
+}
+
+// send attempts d once and records the outcome.
+func (h dispatchHandler) send(ctx context.Context, d n.Delivery, users map[string]User) error {
 	u, ok := users[d.RecipientID]
 	if !ok {
-		return record(Finish{Status: n.StatusSkipped, Error: "the recipient was deleted"})
+		return h.record(ctx, d, Finish{Status: n.StatusSkipped, Error: "the recipient was deleted"})
+	}
+	var (
+		address   string
+		guarantee n.Guarantee
+		deliver   func(context.Context) (string, error)
+	)
+	switch {
+	case d.Channel == n.ChannelEmail && h.email != nil && u.Email != "":
+		address, guarantee = u.Email, h.email.Guarantee()
+		deliver = func(ctx context.Context) (string, error) {
+			return h.email.SendEmail(ctx, n.Email{ID: d.ID, To: address, Subject: d.Subject, Text: d.Body})
+		}
+	case d.Channel == n.ChannelSMS && h.sms != nil && u.Phone != "":
+		address, guarantee = u.Phone, h.sms.Guarantee()
+		deliver = func(ctx context.Context) (string, error) {
+			return h.sms.SendSMS(ctx, n.SMS{ID: d.ID, Phone: address, Text: d.Body})
+		}
+	default:
+		return h.record(ctx, d, Finish{Status: n.StatusSkipped, Error: "the " + d.Channel.String() + " channel is off, or the recipient has no address for it"})
+	}
+	if ctx.Err() != nil {
+		// Stopping before this send began: the claim goes back.
+		return h.record(ctx, d, Finish{Status: n.StatusPending, NextAttempt: h.clock(), Error: "not sent: the dispatcher stopped"})
 	}
 	sendCtx, cancel := context.WithTimeout(ctx, h.cfg.SendTimeout)
-	defer cancel()
-	var (
-		address, providerID string
-		err                 error
-	)
-	switch d.Channel {
-	case n.ChannelEmail:
-		address = u.Email
-		if h.email == nil || address == "" {
-			return record(Finish{Status: n.StatusSkipped, Error: "no e-mail channel or address"})
-		}
-		providerID, err = h.email.SendEmail(sendCtx, n.Email{ID: d.ID, To: address, Subject: d.Subject, Text: d.Body})
-	case n.ChannelSMS:
-		address = u.Phone
-		if h.sms == nil || address == "" {
-			return record(Finish{Status: n.StatusSkipped, Error: "no SMS channel or phone number"})
-		}
-		providerID, err = h.sms.SendSMS(sendCtx, n.SMS{ID: d.ID, Phone: address, Text: d.Body})
-	default:
-		return record(Finish{Status: n.StatusFailed, Error: "unknown channel " + d.Channel.String()})
+	providerID, err := deliver(sendCtx)
+	cancel()
+	if err != nil && ctx.Err() != nil {
+		// Stopped mid-send: the provider may have the message. The claim
+		// expires and RecoverInterrupted applies the channel's guarantee,
+		// exactly as after a crash.
+		return nil
 	}
-	o := h.cfg.Retry.After(d.Attempts, err, h.clock())
+	o := h.cfg.Retry.AfterSend(guarantee, d.Attempts, err, h.clock())
 	if err != nil {
 		h.logger.LogAttrs(ctx, levelOf(o.Status), "delivery attempt failed",
 			slog.String("delivery_id", d.ID), slog.String("channel", d.Channel.String()),
 			slog.Int("attempt", d.Attempts), slog.String("outcome", o.Status.String()), slog.String("error", o.Error))
 	}
-	return record(Finish{Status: o.Status, NextAttempt: o.NextAttempt, Error: o.Error, Address: address, ProviderID: providerID})
+	return h.record(ctx, d, Finish{Status: o.Status, NextAttempt: o.NextAttempt, Error: o.Error, Address: address, ProviderID: providerID})
 }
 
 func levelOf(s n.Status) slog.Level {
-	if s == n.StatusFailed {
+	if s == n.StatusFailed || s == n.StatusUnknown {
 		return slog.LevelError
 	}
 	return slog.LevelWarn

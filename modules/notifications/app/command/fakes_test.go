@@ -371,9 +371,11 @@ func (s *sender) next(to, what string) (string, error) {
 	return "p-" + to, nil
 }
 
-func (s *sender) SendEmail(_ context.Context, e n.Email) (string, error) { return s.next(e.To, e.Subject) }
-func (s *sender) SendSMS(_ context.Context, m n.SMS) (string, error)     { return s.next(m.Phone, m.Text) }
-func (s *sender) Guarantee() n.Guarantee                                 { return s.guarantee }
+func (s *sender) SendEmail(_ context.Context, e n.Email) (string, error) {
+	return s.next(e.To, e.Subject)
+}
+func (s *sender) SendSMS(_ context.Context, m n.SMS) (string, error) { return s.next(m.Phone, m.Text) }
+func (s *sender) Guarantee() n.Guarantee                             { return s.guarantee }
 
 func (s *sender) count() int {
 	s.mu.Lock()

@@ -22,7 +22,9 @@ type SendDeadlineReminders struct {
 	LeaseTTL time.Duration
 }
 
-func (c SendDeadlineReminders) LogAttrs() []slog.Attr { return []slog.Attr{slog.String("holder", c.Holder)} }
+func (c SendDeadlineReminders) LogAttrs() []slog.Attr {
+	return []slog.Attr{slog.String("holder", c.Holder)}
+}
 
 type SendDeadlineRemindersHandler decorator.CommandHandler[SendDeadlineReminders]
 

@@ -25,7 +25,9 @@ type QuietHours struct {
 	Start, End, TimeZone string
 }
 
-func (c UpdatePreferences) LogAttrs() []slog.Attr { return []slog.Attr{slog.String("user_id", c.UserID)} }
+func (c UpdatePreferences) LogAttrs() []slog.Attr {
+	return []slog.Attr{slog.String("user_id", c.UserID)}
+}
 
 type UpdatePreferencesHandler decorator.CommandHandler[UpdatePreferences]
 

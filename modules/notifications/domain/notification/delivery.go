@@ -1,6 +1,7 @@
 package notification
 
 import (
+	"context"
 	"errors"
 	"strconv"
 	"time"
@@ -118,6 +119,16 @@ func (p RetryPolicy) After(attempt int, err error, now time.Time) Outcome {
 		wait *= 2
 	}
 	return Outcome{Status: StatusPending, NextAttempt: now.Add(min(wait, p.Max)), Error: msg}
+}
+
+// AfterSend is After for a send through a channel with guarantee g: on an
+// at-most-once channel a send that timed out may have reached the provider,
+// so it is not tried again but recorded unknown (and alerted).
+func (p RetryPolicy) AfterSend(g Guarantee, attempt int, err error, now time.Time) Outcome {
+	if err != nil && g == AtMostOnce && errors.Is(err, context.DeadlineExceeded) && !IsPermanent(err) {
+		return Outcome{Status: StatusUnknown, Error: truncate("timed out waiting for the provider, which may have the message; not sent again (at-most-once channel): "+err.Error(), 1000)}
+	}
+	return p.After(attempt, err, now)
 }
 
 // permanent marks a failure no retry can fix: an invalid address, a

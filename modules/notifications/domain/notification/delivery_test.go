@@ -1,6 +1,7 @@
 package notification_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -44,6 +45,25 @@ func TestRetryPolicy(t *testing.T) {
 	}
 	if _, err := n.StatusFromString("lost"); err == nil {
 		t.Error("unknown status accepted")
+	}
+}
+
+func TestAfterSendOnAnAtMostOnceChannel(t *testing.T) {
+	t.Parallel()
+	p := n.RetryPolicy{MaxAttempts: 3, First: time.Second}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	timeout := fmt.Errorf("sms: %w", context.DeadlineExceeded)
+	if o := p.AfterSend(n.AtMostOnce, 1, timeout, now); o.Status != n.StatusUnknown || !strings.Contains(o.Error, "not sent again") {
+		t.Errorf("at most once, timed out: %+v", o)
+	}
+	if o := p.AfterSend(n.AtLeastOnce, 1, timeout, now); o.Status != n.StatusPending {
+		t.Errorf("at least once, timed out: %+v", o)
+	}
+	if o := p.AfterSend(n.AtMostOnce, 1, errors.New("connection refused"), now); o.Status != n.StatusPending {
+		t.Errorf("at most once, refused before sending: %+v", o)
+	}
+	if o := p.AfterSend(n.AtMostOnce, 1, nil, now); o.Status != n.StatusSent {
+		t.Errorf("sent: %+v", o)
 	}
 }
 

@@ -1,0 +1,257 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// scenarios runs the API scenarios in order.
+func (b *bench) scenarios(ctx context.Context) error {
+	conc := b.o.conc
+	if b.want("baseline") {
+		logf("%s: baseline (bare %s)", b.mode, b.dialect)
+		b.idle()
+		rs, err := runBaseline(ctx, b.db, b.dialect, conc, b.o.nBaseline)
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			r.Mode = b.mode
+			b.results = append(b.results, r)
+			logf("%s: %-18s c=%-3d %7.0f req/s  p50 %6.2f ms  p99 %7.2f ms  errors %d %s",
+				b.mode, r.Scenario, r.Concurrency, r.RPS, r.P50ms, r.P99ms, r.Errors, r.FirstError)
+		}
+	}
+	if b.want("report-early") {
+		// The same report as weekly-report, before the bulk of the events:
+		// its latency must not depend on how many events were projected.
+		b.measure(ctx, "weekly-report-early", b.o.nReport, conc, b.weeklyReport)
+	}
+	if b.want("create") {
+		b.measure(ctx, "create", b.o.nCreate, conc, b.create)
+	}
+	// Later scenarios need tasks: at least one per worker.
+	if need := max(2*maxInt(conc), 200); len(b.tasks) < need {
+		b.seed(ctx, need)
+	}
+	if b.want("update-status") {
+		b.measure(ctx, "update-status", b.o.nUpdate, conc, b.updateStatus(maxInt(conc)))
+	}
+	if b.want("update-same-task") {
+		b.measure(ctx, "update-same-task", b.o.nUpdate, conc, b.updateSameTask(maxInt(conc)))
+	}
+	if b.want("get-one") {
+		b.measure(ctx, "get-one", b.o.nGet, conc, b.getOne)
+	}
+	if b.want("list-filter") {
+		b.measure(ctx, "list-filter", b.o.nList, conc, b.listFilter)
+	}
+	if b.want("list-priority") {
+		b.seed(ctx, b.o.tasks)
+		b.measure(ctx, "list-priority", b.o.nSorted, conc, b.listPriority)
+	}
+	if b.want("weekly-report") {
+		b.measure(ctx, "weekly-report", b.o.nReport, conc, b.weeklyReport)
+	}
+	return ctx.Err()
+}
+
+func maxInt(xs []int) int {
+	m := 0
+	for _, x := range xs {
+		m = max(m, x)
+	}
+	return m
+}
+
+// seed creates tasks through the API at concurrency 16 until the database
+// holds total (it is measured too, as seed-create).
+func (b *bench) seed(ctx context.Context, total int) {
+	have := b.taskCount(ctx)
+	if have >= total {
+		return
+	}
+	logf("%s: creating %d tasks (to %d)", b.mode, total-have, total)
+	b.measure(ctx, "seed-create", total-have, []int{16}, b.create)
+}
+
+// create is POST /api/tasks by the worker's user, with a PIC and a
+// supervisor given by e-mail (as the seed's clients do), a priority and
+// usually a deadline: one row and its events in one transaction.
+func (b *bench) create(ctx context.Context, w, i int) (outcome, error) {
+	n := len(b.users)
+	owner := w % n
+	id, o, err := b.c.createTask(ctx, b.users[owner].Token, createTask{
+		Name: fmt.Sprintf("bench task %d-%d", w, i), Contents: "created by taskbench",
+		Priority: priorities[(i*7+w)%4], Deadline: deadline(i + w),
+		PIC: b.users[(owner+1+i%(n-1))%n].Email, Supervisor: b.users[(owner+2+i%(n-2))%n].Email,
+	})
+	if o == ok {
+		b.mu.Lock()
+		b.tasks = append(b.tasks, taskRef{id: id, owner: owner})
+		b.mu.Unlock()
+	}
+	return o, err
+}
+
+// updateStatus is PUT /api/tasks/{id} {"Task_status"} by the task's
+// creator, moving it waiting ⇄ in_progress; every worker has tasks of its
+// own (many writers, different tasks).
+func (b *bench) updateStatus(workers int) op {
+	b.mu.Lock()
+	tasks := append([]taskRef(nil), b.tasks...)
+	b.mu.Unlock()
+	perWorker := len(tasks) / workers
+	started := make([]bool, len(tasks)) // each index is only ever touched by one worker
+	count := make([]int, workers)
+	return func(ctx context.Context, w, i int) (outcome, error) {
+		j := w + workers*(count[w]%perWorker)
+		count[w]++
+		t := tasks[j]
+		status := "in_progress"
+		if started[j] {
+			status = "waiting"
+		}
+		resp, err := b.c.do(ctx, "PUT", "/api/tasks/"+t.id, b.users[t.owner].Token, []byte(`{"Task_status":"`+status+`"}`))
+		o, err := classify(resp, err, http.StatusOK)
+		if o == ok {
+			started[j] = !started[j]
+		}
+		return o, err
+	}
+}
+
+// updateSameTask is every worker writing one task: PUT with If-Match of
+// the version its own last answer carried (a 412 when another worker wrote
+// in between; the next PUT then goes without If-Match and wins the row
+// lock in turn). Conflicts (409, 412) are counted apart from errors.
+func (b *bench) updateSameTask(workers int) op {
+	version := make([]string, workers)
+	count := make([]int, workers)
+	return func(ctx context.Context, w, i int) (outcome, error) {
+		status := "in_progress"
+		if (w+count[w])%2 == 1 {
+			status = "waiting"
+		}
+		count[w]++
+		var hdr []string
+		if version[w] != "" {
+			hdr = []string{"If-Match", version[w]}
+		}
+		resp, err := b.c.do(ctx, "PUT", "/api/tasks/"+b.hotTask, b.users[0].Token, []byte(`{"Task_status":"`+status+`"}`), hdr...)
+		if err == nil {
+			version[w] = resp.Header.Get("ETag")
+		}
+		return classify(resp, err, http.StatusOK)
+	}
+}
+
+func (b *bench) randomTask(i int) taskRef {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.tasks[(i*7919)%len(b.tasks)]
+}
+
+// getOne is GET /api/tasks/{id} of a random task.
+func (b *bench) getOne(ctx context.Context, w, i int) (outcome, error) {
+	t := b.randomTask(i)
+	resp, err := b.c.do(ctx, "GET", "/api/tasks/"+t.id, b.users[w%len(b.users)].Token, nil)
+	return classify(resp, err, http.StatusOK)
+}
+
+// listFilters are the filtered lists, taken in turn: 50 tasks each.
+var listFilters = []string{"status=waiting&limit=50", "pic=me&limit=50", "priority=high&limit=50"}
+
+func (b *bench) listFilter(ctx context.Context, w, i int) (outcome, error) {
+	resp, err := b.c.do(ctx, "GET", "/api/tasks?"+listFilters[i%len(listFilters)], b.users[w%len(b.users)].Token, nil)
+	return classifyList(resp, err)
+}
+
+// listPriority is the first page of 50 sorted by priority (urgent first,
+// then the earliest deadline).
+func (b *bench) listPriority(ctx context.Context, w, i int) (outcome, error) {
+	resp, err := b.c.do(ctx, "GET", "/api/tasks?sort=priority&limit=50", b.users[w%len(b.users)].Token, nil)
+	return classifyList(resp, err)
+}
+
+// classifyList also checks that a list answered 50 tasks.
+func classifyList(resp *http.Response, err error) (outcome, error) {
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return classify(resp, err, http.StatusOK)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Tasks []json.RawMessage `json:"tasks"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return failed, err
+	}
+	if len(out.Tasks) != 50 {
+		return failed, fmt.Errorf("%s: %d tasks, want 50", resp.Request.URL.RequestURI(), len(out.Tasks))
+	}
+	return ok, nil
+}
+
+// weeklyReport is the reporter's own report of this week (20 tasks).
+func (b *bench) weeklyReport(ctx context.Context, w, i int) (outcome, error) {
+	resp, err := b.c.do(ctx, "GET", "/api/reports/weekly", b.reporter.Token, nil)
+	return classify(resp, err, http.StatusOK)
+}
+
+// events measures the event path (see EventResult).
+func (b *bench) events(ctx context.Context, transport string) *EventResult {
+	ev := &EventResult{Mode: b.mode, Transport: transport, LatencyTasks: b.o.evLatency, RatePerSecond: b.o.evRate, BurstTasks: b.o.evBurst}
+	b.idle()
+	logf("%s: event latency: %d tasks at %.0f/s", b.mode, b.o.evLatency, b.o.evRate)
+	from := micro(time.Now())
+	tick := time.NewTicker(time.Duration(float64(time.Second) / b.o.evRate))
+	owner := 0
+	for i := 0; i < b.o.evLatency && ctx.Err() == nil; i++ {
+		<-tick.C
+		_, o, err := b.c.createTask(ctx, b.users[owner].Token, createTask{Name: "event " + strconv.Itoa(i), PIC: b.users[1].Email, Supervisor: b.users[2].Email})
+		if o != ok {
+			ev.LatencyAPIErrors++
+			if ev.LatencyAPIErrors == 1 {
+				logf("%s: event latency: create: %v", b.mode, err)
+			}
+		}
+	}
+	tick.Stop()
+	to := micro(time.Now())
+	w := waitEvents(ctx, b.db, b.srv.pid(), from, to, b.o.evLatency, 2*time.Minute)
+	ev.HandlerEvents, ev.InboxEntries = len(w.handler), len(w.inbox)
+	ev.HandlerP50ms, ev.HandlerP99ms = pct(w.handler, 0.5), pct(w.handler, 0.99)
+	ev.InboxP50ms, ev.InboxP99ms = pct(w.inbox, 0.5), pct(w.inbox, 0.99)
+	if ev.HandlerEvents < b.o.evLatency {
+		ev.Note = fmt.Sprintf("only %d of at least %d events reached the probe handler", ev.HandlerEvents, b.o.evLatency)
+	}
+
+	b.idle()
+	logf("%s: event burst: %d tasks at concurrency 16", b.mode, b.o.evBurst)
+	from = micro(time.Now())
+	r := runLoad(ctx, "event-burst", 16, b.o.evBurst, b.srv.pid(), b.create)
+	to = micro(time.Now())
+	ev.BurstAPIRPS = r.RPS
+	w = waitEvents(ctx, b.db, b.srv.pid(), from, to, b.o.evBurst, 5*time.Minute)
+	ev.BurstEvents = len(w.handler)
+	if w.lastHandled > w.firstOccurred {
+		span := float64(w.lastHandled-w.firstOccurred) / 1e6
+		ev.EventsPerSecond = float64(len(w.handler)) / span
+		ev.BurstDrainSecond = span
+		if w.lastI > w.firstOccurred {
+			ev.InboxPerSecond = float64(len(w.inbox)) / (float64(w.lastI-w.firstOccurred) / 1e6)
+		}
+	}
+	ev.BurstLagP99ms = pct(w.handler, 0.99)
+	logf("%s: events: commit→handler p50 %.1f ms p99 %.1f ms, commit→inbox p50 %.1f ms p99 %.1f ms, %.0f events/s",
+		b.mode, ev.HandlerP50ms, ev.HandlerP99ms, ev.InboxP50ms, ev.InboxP99ms, ev.EventsPerSecond)
+	if r.Errors > 0 {
+		ev.Note = strings.TrimSpace(ev.Note + fmt.Sprintf(" burst: %d API errors (%s)", r.Errors, r.FirstError))
+	}
+	return ev
+}
