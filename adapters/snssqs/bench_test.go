@@ -48,6 +48,7 @@ func BenchmarkPipeline(b *testing.B) {
 
 // pipeline is a running backbone with one consumer group "bench".
 type pipeline struct {
+	relayed relayCounter
 	db      *sqlstore.DB
 	mu      sync.Mutex
 	handled map[string]time.Time
@@ -90,7 +91,7 @@ func startPipeline(b *testing.B, mode string, db *sqlstore.DB, want int) (*pipel
 		c.cfg.ConsumeWorkers = 0 // the production default
 		tr = snssqs.NewTransport(c.cfg, c.clients, c.res, c.store)
 		f, err := snssqs.NewForwarder(c.cfg, c.clients, c.res, snssqs.ForwarderConfig{
-			DB: db.SQL, Dialect: db.Dialect.Outbox, Groups: []string{"bench"}, DeadLetters: c.store,
+			DB: db.SQL, Dialect: db.Dialect.Outbox, Groups: []string{"bench"}, DeadLetters: c.store, Metrics: &p.relayed,
 		})
 		if err != nil {
 			b.Fatal(err)
@@ -144,6 +145,9 @@ func benchDrain(b *testing.B, mode string, open func(testing.TB) *sqlstore.DB) {
 	elapsed := time.Since(t0)
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
+	if at := p.relayed.doneAt(b.N); !at.IsZero() {
+		b.ReportMetric(float64(b.N)/at.Sub(t0).Seconds(), "relayed/s")
+	}
 }
 
 func benchLatency(b *testing.B, mode string, open func(testing.TB) *sqlstore.DB) {
@@ -177,4 +181,29 @@ func benchLatency(b *testing.B, mode string, open func(testing.TB) *sqlstore.DB)
 	b.ReportMetric(ms(0.50), "p50_ms")
 	b.ReportMetric(ms(0.99), "p99_ms")
 	b.ReportMetric(0, "ns/op")
+}
+
+// relayCounter notes when the forwarder has relayed n events.
+type relayCounter struct {
+	mu    sync.Mutex
+	n     int
+	times []time.Time
+}
+
+func (r *relayCounter) EventsRelayed(n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for range n {
+		r.n++
+		r.times = append(r.times, time.Now())
+	}
+}
+
+func (r *relayCounter) doneAt(n int) time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.times) < n {
+		return time.Time{}
+	}
+	return r.times[n-1]
 }

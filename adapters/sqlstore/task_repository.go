@@ -94,7 +94,7 @@ func (r *TaskRepository) Add(ctx context.Context, t *task.Task) error {
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO tasks (`+taskColumns+`) VALUES (`+placeholders(17)+`)`,
+		_, err = r.db.Conn(ctx).ExecContext(ctx, `INSERT INTO tasks (`+taskColumns+`) VALUES (`+placeholders(17)+`)`,
 			row.ID, row.Name, row.Contents, row.Status, row.Priority, row.PriorityRank, row.Deadline, row.DeadlineKey,
 			row.PICID, row.SupervisorID, row.CreatorID, row.CreatedAt, row.UpdatedAt, row.StartedAt, row.CompletedAt,
 			row.Version, row.LastSequence)
@@ -221,7 +221,8 @@ func (r *TaskRepository) UpdateInvolving(ctx context.Context, userID string, fn 
 // lock reads the task, locking its row until the transaction ends.
 func (r *TaskRepository) lock(ctx context.Context, tx *sql.Tx, id string) (*task.Task, error) {
 	var row taskRow
-	err := tx.QueryRowContext(ctx, `SELECT `+taskColumns+` FROM tasks WHERE id = ?`+r.db.Dialect.ForUpdate, id).Scan(row.scanArgs()...)
+	// ctx carries tx: Conn runs the statement in it (prepared, on SQLite).
+	err := r.db.Conn(ctx).QueryRowContext(ctx, `SELECT `+taskColumns+` FROM tasks WHERE id = ?`+r.db.Dialect.ForUpdate, id).Scan(row.scanArgs()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, task.ErrNotFound
 	}
@@ -262,7 +263,7 @@ func (r *TaskRepository) save(ctx context.Context, tx *sql.Tx, t *task.Task) ([]
 	if err != nil {
 		return nil, err
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE tasks SET name = ?, contents = ?, status = ?, priority = ?, priority_rank = ?,
+	res, err := r.db.Conn(ctx).ExecContext(ctx, `UPDATE tasks SET name = ?, contents = ?, status = ?, priority = ?, priority_rank = ?,
 		deadline = ?, deadline_key = ?, pic_id = ?, supervisor_id = ?, updated_at = ?, started_at = ?, completed_at = ?,
 		version = ?, last_sequence = ? WHERE id = ? AND version = ?`,
 		row.Name, row.Contents, row.Status, row.Priority, row.PriorityRank, row.Deadline, row.DeadlineKey,

@@ -36,11 +36,18 @@ type DB struct {
 	// MaxRetries bounds how often a transaction that lost a deadlock (MySQL
 	// 1213) or a lock wait (1205) or hit SQLITE_BUSY is run again.
 	MaxRetries int
+	// stmts caches prepared statements for Conn on SQLite (stmt_cache.go);
+	// nil: no cache.
+	stmts *stmtCache
 }
 
 // New wraps db.
 func New(db *sql.DB, d Dialect) *DB {
-	return &DB{SQL: db, Dialect: d, Outbox: outbox.NewWriter(d.Outbox), MaxRetries: 5}
+	out := &DB{SQL: db, Dialect: d, Outbox: outbox.NewWriter(d.Outbox), MaxRetries: 5}
+	if d.Name == SQLite.Name {
+		out.stmts = &stmtCache{}
+	}
+	return out
 }
 
 type txKey struct{}
@@ -58,9 +65,14 @@ func TxFromContext(ctx context.Context) (*sql.Tx, bool) {
 	return tx, ok
 }
 
-// Conn returns the transaction in ctx, or the pool.
+// Conn returns the transaction in ctx, or the pool (on SQLite, through the
+// prepared-statement cache).
 func (db *DB) Conn(ctx context.Context) Querier {
-	if tx, ok := TxFromContext(ctx); ok {
+	tx, ok := TxFromContext(ctx)
+	if db.stmts != nil {
+		return cachingQuerier{db: db, tx: tx}
+	}
+	if ok {
 		return tx
 	}
 	return db.SQL

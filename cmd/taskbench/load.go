@@ -42,6 +42,9 @@ type Result struct {
 	// its event consumers spent afterwards until the server was idle again.
 	CPUPer1k      float64 `json:"cpu_s_per_1k"`
 	CPUPer1kAsync float64 `json:"cpu_s_per_1k_incl_async,omitempty"`
+	// DBCPUPer1k is the database server's CPU seconds per 1,000 requests
+	// (MariaDB's mariadbd process; 0 for SQLite, which runs inside taskd).
+	DBCPUPer1k float64 `json:"db_cpu_s_per_1k,omitempty"`
 	// RSSMiB and HWMMiB are the server's resident and peak resident memory
 	// (VmRSS, VmHWM) at the end of the scenario.
 	RSSMiB float64 `json:"rss_mib,omitempty"`
@@ -60,6 +63,7 @@ type Result struct {
 // sends its next request when the last one is answered) and measures them.
 // pid, when not 0, is the server whose CPU and memory are read.
 func runLoad(ctx context.Context, name string, c, n int, pid int, do op) Result {
+	dbBefore := readProc(dbPID)
 	lat := make([]time.Duration, n)
 	var next, errCount, conflicts atomic.Int64
 	var firstErr atomic.Value
@@ -104,6 +108,9 @@ func runLoad(ctx context.Context, name string, c, n int, pid int, do op) Result 
 	}
 	if e, ok := firstErr.Load().(string); ok {
 		r.FirstError = e
+	}
+	if dbAfter := readProc(dbPID); dbPID != 0 && dbBefore.Valid && dbAfter.Valid && done > 0 {
+		r.DBCPUPer1k = (dbAfter.CPU - dbBefore.CPU).Seconds() * 1000 / float64(done)
 	}
 	if pid != 0 && before.Valid && after.Valid && done > 0 {
 		r.CPUPer1k = (after.CPU - before.CPU).Seconds() * 1000 / float64(done)

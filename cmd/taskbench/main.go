@@ -52,6 +52,7 @@ type options struct {
 	pprofAddr   string
 	logLevel    string
 	idleMax     time.Duration
+	role        string
 }
 
 func parseFlags(args []string) (options, error) {
@@ -80,6 +81,7 @@ func parseFlags(args []string) (options, error) {
 	only := fs.String("only", "", "comma-separated scenarios to run (default all): "+strings.Join(allScenarios, ","))
 	fs.StringVar(&o.pprofAddr, "pprof", "", "TASKD_PPROF_ADDR for the server, e.g. 127.0.0.1:6060 (profiles while it runs)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "TASKD_LOG_LEVEL of the server (info: an access-log line per request, as in production)")
+	fs.StringVar(&o.role, "role", "all", "taskd serve --role: all (API and event consumers in one process, the default) or api (no consumers: the API's own cost; the event phase is skipped)")
 	fs.DurationVar(&o.idleMax, "idle-wait", 60*time.Second, "longest wait for the server's event consumers to catch up between scenarios")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -105,6 +107,9 @@ func parseFlags(args []string) (options, error) {
 	case "embedded", "cloud", "both":
 	default:
 		return o, fmt.Errorf("-mode must be embedded, cloud or both")
+	}
+	if o.role != "all" && o.role != "api" {
+		return o, fmt.Errorf("-role must be all or api")
 	}
 	if o.users < 3 {
 		return o, fmt.Errorf("-users must be at least 3")
@@ -247,7 +252,7 @@ func optionsMap(o options) map[string]any {
 		"mode": o.mode, "concurrency": o.conc, "n_create": o.nCreate, "n_update": o.nUpdate, "n_get": o.nGet,
 		"n_list": o.nList, "n_sorted": o.nSorted, "n_report": o.nReport, "n_baseline": o.nBaseline, "tasks": o.tasks,
 		"users": o.users, "events_latency": o.evLatency, "events_rate": o.evRate, "events_burst": o.evBurst,
-		"log_level": o.logLevel, "gomaxprocs": runtime.GOMAXPROCS(0),
+		"log_level": o.logLevel, "role": o.role, "gomaxprocs": runtime.GOMAXPROCS(0),
 	}
 }
 

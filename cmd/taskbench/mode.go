@@ -111,6 +111,10 @@ func runMode(ctx context.Context, o options, mode, bin, tmp, root string) (resul
 		env["TASKD_JWT_SECRET"] = "taskbench-" + randomHex(24)
 		env["TASKD_AUTO_MIGRATE"] = "true"
 		b.dialect = "mysql"
+		if strings.Contains(o.mysqlServer, "127.0.0.1") || strings.Contains(o.mysqlServer, "localhost") {
+			dbPID = findProcess("mariadbd", "mysqld")
+			defer func() { dbPID = 0 }()
+		}
 		b.db, err = mysql.Open(ctx, dsn)
 		if err != nil {
 			return nil, nil, nil, nil, err
@@ -139,7 +143,7 @@ func runMode(ctx context.Context, o options, mode, bin, tmp, root string) (resul
 		}
 	}
 	logf("%s: starting taskd", mode)
-	b.srv, err = startServer(ctx, bin, env, filepath.Join(tmp, mode+"-taskd.log"))
+	b.srv, err = startServer(ctx, bin, o.role, env, filepath.Join(tmp, mode+"-taskd.log"))
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
@@ -164,7 +168,7 @@ func runMode(ctx context.Context, o options, mode, bin, tmp, root string) (resul
 	if err := b.scenarios(ctx); err != nil {
 		return nil, nil, nil, nil, err
 	}
-	if b.want("events") {
+	if b.want("events") && o.role == "all" {
 		ev = b.events(ctx, transport)
 	}
 	st := readProc(b.srv.pid())

@@ -13,7 +13,7 @@ func printReport(w io.Writer, out Output) {
 	fmt.Fprintf(w, "\ntaskbench %s — %d CPUs (%s), %.1f GiB, %s, Linux %s\n",
 		out.StartedAt.Format("2006-01-02 15:04 UTC"), m.CPUs, m.CPUModel, m.MemGiB, m.Go, m.Kernel)
 	fmt.Fprintln(w, "client and server share the machine; cpu = taskd's user+system CPU seconds per 1,000 requests (/proc/<pid>/stat),")
-	fmt.Fprintln(w, "+async adds its event consumers' CPU until idle; ratio = req/s ÷ the bare statement's at the same concurrency")
+	fmt.Fprintln(w, "+async adds its event consumers' CPU until idle; db cpu = mariadbd's; ratio = req/s ÷ the bare statement's at the same concurrency")
 	modes := []string{}
 	for _, r := range out.Results {
 		if !contains(modes, r.Mode) {
@@ -23,13 +23,13 @@ func printReport(w io.Writer, out Output) {
 	for _, mode := range modes {
 		fmt.Fprintf(w, "\n== %s ==\n", mode)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "scenario\tc\treq\treq/s\tp50 ms\tp95 ms\tp99 ms\terrors\tconflicts\tcpu s/1k\t+async\tratio\ttasks\t")
+		fmt.Fprintln(tw, "scenario\tc\treq\treq/s\tp50 ms\tp95 ms\tp99 ms\terrors\tconflicts\tcpu s/1k\t+async\tdb cpu\tratio\ttasks\t")
 		for _, r := range out.Results {
 			if r.Mode != mode {
 				continue
 			}
 			cpu, async, rat := "-", "-", "-"
-			if r.CPUPer1k > 0 || strings.HasPrefix(r.Scenario, "bare-") == false {
+			if !strings.HasPrefix(r.Scenario, "bare-") {
 				cpu = fmt.Sprintf("%.3f", r.CPUPer1k)
 				async = fmt.Sprintf("%.3f", r.CPUPer1kAsync)
 			}
@@ -40,8 +40,12 @@ func printReport(w io.Writer, out Output) {
 			if r.TasksPresent > 0 {
 				tasks = fmt.Sprint(r.TasksPresent)
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%.2f\t%.2f\t%.2f\t%d\t%d\t%s\t%s\t%s\t%s\t\n",
-				r.Scenario, r.Concurrency, r.Requests, r.RPS, r.P50ms, r.P95ms, r.P99ms, r.Errors, r.Conflicts, cpu, async, rat, tasks)
+			db := "-"
+			if r.DBCPUPer1k > 0 {
+				db = fmt.Sprintf("%.3f", r.DBCPUPer1k)
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%.2f\t%.2f\t%.2f\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t\n",
+				r.Scenario, r.Concurrency, r.Requests, r.RPS, r.P50ms, r.P95ms, r.P99ms, r.Errors, r.Conflicts, cpu, async, db, rat, tasks)
 		}
 		tw.Flush()
 		for _, r := range out.Results {

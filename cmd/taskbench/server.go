@@ -54,12 +54,12 @@ var listeningRE = regexp.MustCompile(`"msg":"listening"[^\n]*"addr":"([^"]+)"`)
 
 // startServer runs bin serve with env (on top of a cleaned process
 // environment) and waits until it answers /healthz. Its logs go to logPath.
-func startServer(ctx context.Context, bin string, env map[string]string, logPath string) (*server, error) {
+func startServer(ctx context.Context, bin, role string, env map[string]string, logPath string) (*server, error) {
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "serve")
+	cmd := exec.Command(bin, "serve", "--role="+role)
 	cmd.Env = processEnv(env)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -243,4 +243,34 @@ func waitIdle(pid int, max time.Duration) time.Duration {
 		prev = cur
 	}
 	return time.Since(start)
+}
+
+// dbPID is the database server's process (mariadbd or mysqld) on this
+// machine, when the cloud mode runs; 0 otherwise.
+var dbPID int
+
+// findProcess returns the pid of the first process whose command name is
+// one of names, or 0.
+func findProcess(names ...string) int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		if err != nil {
+			continue
+		}
+		comm := strings.TrimSpace(string(b))
+		for _, n := range names {
+			if comm == n {
+				return pid
+			}
+		}
+	}
+	return 0
 }

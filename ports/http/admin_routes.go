@@ -3,7 +3,6 @@ package httpport
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/gorilla/mux"
@@ -79,13 +78,9 @@ func (h *AdminRoutes) listDeliveries(w http.ResponseWriter, r *http.Request) {
 	}
 	q := notifyquery.Deliveries{Actor: act, Status: strings.TrimSpace(params.Get("status")),
 		Channel: strings.TrimSpace(params.Get("channel")), Cursor: strings.TrimSpace(params.Get("cursor"))}
-	if s := strings.TrimSpace(params.Get("limit")); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > notifyquery.MaxLimit {
-			httpio.Error(w, r, errInboxLimit)
-			return
-		}
-		q.Limit = n
+	if q.Limit, err = pageLimit(params.Get("limit")); err != nil {
+		httpio.Error(w, r, err)
+		return
 	}
 	if len(q.Cursor) > maxCursorLength {
 		httpio.Error(w, r, notifyquery.ErrInvalidCursor)

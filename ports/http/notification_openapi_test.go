@@ -35,7 +35,9 @@ type specNotifications struct {
 	promote func(t testing.TB, email string)
 }
 
-type specRecipients struct{ users identityquery.UsersByIDsHandler }
+type specRecipients struct {
+	users identityquery.UsersByIDsHandler
+}
 
 func (d specRecipients) Users(ctx context.Context, ids []string) (map[string]notifycommand.User, error) {
 	found, err := d.users.Handle(ctx, identityquery.UsersByIDs{IDs: ids})

@@ -104,7 +104,7 @@ type unreadCountResponse struct {
 
 var (
 	errInvalidUnread = errs.Invalid("invalid_unread", "unread", "unread must be true or false")
-	errInboxLimit    = errs.Invalid("invalid_limit", "limit", "limit must be between 1 and 100")
+	errPageLimit     = errs.Invalid("invalid_limit", "limit", "limit must be between 1 and 100")
 )
 
 // list is GET /api/notifications.
@@ -127,13 +127,9 @@ func (h *NotificationRoutes) list(w http.ResponseWriter, r *http.Request) {
 		httpio.Error(w, r, errInvalidUnread)
 		return
 	}
-	if s := strings.TrimSpace(params.Get("limit")); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > notifyquery.MaxLimit {
-			httpio.Error(w, r, errInboxLimit)
-			return
-		}
-		q.Limit = n
+	if q.Limit, err = pageLimit(params.Get("limit")); err != nil {
+		httpio.Error(w, r, err)
+		return
 	}
 	if len(q.Cursor) > maxCursorLength {
 		httpio.Error(w, r, notifyquery.ErrInvalidCursor)
@@ -157,6 +153,20 @@ func (h *NotificationRoutes) list(w http.ResponseWriter, r *http.Request) {
 		out.Notifications = append(out.Notifications, j)
 	}
 	httpio.JSON(w, r, http.StatusOK, out)
+}
+
+// pageLimit reads the limit of the notification and delivery lists: 0
+// (the default) when absent, else 1 to 100.
+func pageLimit(s string) (int, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > notifyquery.MaxLimit {
+		return 0, errPageLimit
+	}
+	return n, nil
 }
 
 // unreadCount is GET /api/notifications/unread-count.

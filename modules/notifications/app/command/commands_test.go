@@ -460,7 +460,11 @@ func TestDispatchStopsLikeACrashAndReleasesWhatItDidNotSend(t *testing.T) {
 	if p := e.deliveriesBy(n.StatusPending); len(p) != 1 || p[0].LastError != "not sent: the dispatcher stopped" {
 		t.Fatalf("not begun at the stop: %+v", e.store.all())
 	}
+	// After the claim expires, an at-most-once channel does not send it again.
 	e.clock.Advance(command.DefaultClaimTimeout + time.Second)
-	e.must(t, dispatch.Handle(context.Background(), command.DispatchDeliveries{}))
-	// Now the other one is in flight... give up on it with a short timeout instead.
+	deps.Email = &sender{guarantee: n.AtMostOnce}
+	e.must(t, command.NewDispatchDeliveriesHandler(deps, deps.Logger, decorator.NopMetrics{}).Handle(context.Background(), command.DispatchDeliveries{}))
+	if len(e.deliveriesBy(n.StatusUnknown)) != 1 || len(e.deliveriesBy(n.StatusSent)) != 1 || deps.Email.(*sender).count() != 1 {
+		t.Fatalf("after the claim expired: %+v", e.store.all())
+	}
 }
