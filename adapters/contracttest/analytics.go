@@ -248,6 +248,34 @@ func Analytics(t *testing.T, newEnv func(t testing.TB) AnalyticsEnv) {
 		wantOpen(report.TeamScope)
 	})
 
+	t.Run("open tasks are counted by PIC and priority at an instant", func(t *testing.T) {
+		t.Parallel()
+		env := newEnv(t)
+		s := env.Store
+		sup, alice, bob := newID(), newID(), newID()
+		add := func(pic, priority string, since time.Time, deadline *time.Time) {
+			st := report.TaskState{TaskID: anTask(), LastSeq: 1, Since: since, Name: "t", Status: report.StatusWaiting,
+				Priority: priority, Deadline: deadline, PICID: pic, SupervisorID: sup, CreatorID: "c"}
+			must(t, s.Commit(ctxOf(t), report.Commit{Before: report.TaskState{TaskID: st.TaskID}, After: st, EventIDs: []string{NewEventID()}}))
+		}
+		instant := at(100 * time.Hour)
+		add(alice, "high", at(0), ptr(at(50*time.Hour)))             // open, overdue
+		add(alice, "high", at(10*time.Hour), ptr(at(200*time.Hour))) // open
+		add(alice, "low", at(0), nil)                                // open
+		add(bob, "high", at(0), ptr(at(100*time.Hour)))              // open; due at the instant, not past it
+		add(bob, "high", at(150*time.Hour), ptr(at(0)))              // not yet in this state at the instant
+		got, err := s.OpenSummary(ctxOf(t), report.SupervisorScope(sup), instant)
+		must(t, err)
+		want := []report.OpenGroup{{PICID: alice, Priority: "high", Open: 2, Overdue: 1}, {PICID: alice, Priority: "low", Open: 1}, {PICID: bob, Priority: "high", Open: 1}}
+		if alice > bob {
+			want = []report.OpenGroup{want[2], want[0], want[1]}
+		}
+		equal(t, "open tasks by PIC and priority", got, want)
+		tasks, err := s.OpenTasks(ctxOf(t), report.SupervisorScope(sup))
+		must(t, err)
+		equal(t, "the same, summarised from the tasks", report.SummarizeOpen(tasks, instant), want)
+	})
+
 	t.Run("a rebuild stops live commits and finds the lagging tasks", func(t *testing.T) {
 		t.Parallel()
 		env := newEnv(t)

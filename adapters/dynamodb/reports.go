@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -94,6 +95,33 @@ func (s *Store) OpenTasks(ctx context.Context, scope report.Scope) ([]report.Ope
 		})
 	}
 	return out, nil
+}
+
+// OpenSummary reads the open-task partition of scope (the attributes it
+// counts only) and counts its tasks at instant.
+func (s *Store) OpenSummary(ctx context.Context, scope report.Scope, instant time.Time) ([]report.OpenGroup, error) {
+	if scope != report.TeamScope && (scope.SupervisorID() == "" || scope.UserID() != "") {
+		return nil, fmt.Errorf("dynamodb: no open-task summary for scope %q", scope)
+	}
+	proj, names := projectionOf([]string{attrSK, "pic_id", "priority", "since_us", "deadline_us"})
+	items, err := s.query(ctx, &dynamodb.QueryInput{
+		TableName:                 &s.models,
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(openPK(scope))},
+		ProjectionExpression:      proj,
+		ExpressionAttributeNames:  names,
+		ConsistentRead:            aws.Bool(true),
+	}, 0)
+	if err != nil {
+		return nil, fmt.Errorf("counting open tasks: %w", err)
+	}
+	tasks := make([]report.OpenTask, 0, len(items))
+	for _, it := range items {
+		since, _ := getN(it, "since_us")
+		tasks = append(tasks, report.OpenTask{TaskID: getS(it, attrSK), PICID: getS(it, "pic_id"), Priority: getS(it, "priority"),
+			Deadline: timePtr(it, "deadline_us"), Since: fromMicros(since)})
+	}
+	return report.SummarizeOpen(tasks, instant), nil
 }
 
 // Facts queries a user's report tasks of one period.

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+
 	"github.com/taskd/taskd/adapters/eventtest"
 	"github.com/taskd/taskd/adapters/outbox"
 	"github.com/taskd/taskd/adapters/sqlstore"
@@ -132,4 +134,98 @@ func TestBacklogCountsWhatTheSlowestGroupHasNotAcknowledged(t *testing.T) {
 			t.Errorf("backlog of a and b: %d, %v; want b's 3", n, err)
 		}
 	})
+}
+
+// The cloud forwarder's reader (relayed marks, no offset) misses no row
+// either, with writers that take no write lock.
+func TestRelayReaderSkipsNoLateCommitWithoutTheWriteLock(t *testing.T) {
+	eventtest.Integration(t)
+	db := eventtest.MySQL(t)
+	db.Outbox = db.Outbox.NoWriteLock()
+	sub, err := wsql.NewSubscriber(wsql.BeginnerFromStdSQL(db.SQL), wsql.SubscriberConfig{
+		ConsumerGroup: "forwarder", PollInterval: 5 * time.Millisecond, ResendInterval: 5 * time.Millisecond,
+		SchemaAdapter: outbox.RelaySchemaAdapter(outbox.MySQL), OffsetsAdapter: outbox.RelayOffsetsAdapter(outbox.MySQL),
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	msgs, err := sub.Subscribe(ctx, outbox.Topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	var (
+		mu   sync.Mutex
+		seen = map[string]int{}
+	)
+	go func() {
+		for m := range msgs {
+			_, inner, err := outbox.Unwrap(m)
+			if err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			seen[inner.UUID]++
+			mu.Unlock()
+			time.Sleep(time.Millisecond) // a publish
+			m.Ack()
+		}
+	}()
+	const writers, each = 8, 40
+	var wg sync.WaitGroup
+	var sent sync.Map
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				e := eventtest.TaskEvent("relay", int64(w*each+i))
+				err := db.WithinTransaction(ctx, func(ctx context.Context) error {
+					tx, _ := sqlstore.TxFromContext(ctx)
+					if err := db.Outbox.Append(ctx, tx, []event.Event{e}); err != nil {
+						return err
+					}
+					time.Sleep(time.Duration(rand.IntN(3000)) * time.Microsecond)
+					return nil
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				sent.Store(e.ID, true)
+			}
+		}()
+	}
+	wg.Wait()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		mu.Lock()
+		n := len(seen)
+		mu.Unlock()
+		if n >= writers*each || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	missing := 0
+	sent.Range(func(k, _ any) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if seen[k.(string)] == 0 {
+			missing++
+		}
+		return true
+	})
+	if missing > 0 {
+		t.Errorf("%d committed events never read", missing)
+	}
+	var unrelayed int
+	if err := db.SQL.QueryRow(`SELECT COUNT(*) FROM outbox_messages WHERE relayed = 0`).Scan(&unrelayed); err != nil || unrelayed != 0 {
+		t.Errorf("%d rows left unrelayed (%v)", unrelayed, err)
+	}
+	if n, _, err := outbox.RelayBacklog(ctx, db.SQL, outbox.MySQL, "forwarder", time.Now()); err != nil || n != 0 {
+		t.Errorf("relay backlog %d (%v)", n, err)
+	}
 }

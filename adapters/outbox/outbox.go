@@ -57,11 +57,24 @@ const WriteLockTable = "outbox_write_lock"
 type Writer struct {
 	schema  wsql.SchemaAdapter
 	dialect Dialect
+	// lock: take the MySQL outbox write lock (see Append).
+	lock bool
 }
 
 // NewWriter returns a writer for the dialect.
 func NewWriter(d Dialect) *Writer {
-	return &Writer{schema: SchemaAdapter(d), dialect: d}
+	return &Writer{schema: SchemaAdapter(d), dialect: d, lock: d == MySQL}
+}
+
+// NoWriteLock returns a writer that does not take the MySQL outbox write
+// lock. Only for the cloud transport, where the one reader of the outbox is
+// the forwarder, which finds rows by their relayed mark and does not care in
+// which order they commit (relay.go). Readers by offset (the embedded
+// transport) need the lock.
+func (w *Writer) NoWriteLock() *Writer {
+	c := *w
+	c.lock = false
+	return &c
 }
 
 // Append publishes evs through a watermill-sql publisher bound to tx (one
@@ -71,17 +84,18 @@ func (w *Writer) Append(ctx context.Context, tx *sql.Tx, evs []event.Event) erro
 	if len(evs) == 0 {
 		return nil
 	}
-	if w.dialect == MySQL {
-		// Outbox readers (the forwarder, embedded consumer groups) keep an
-		// offset and read rows above it, so a row must never commit after
-		// a row with a higher offset has been read. On MySQL it could: an
-		// insert takes its AUTO_INCREMENT value first and may then wait
-		// (for the reader's gap lock) while a later insert commits and is
-		// read; the reader's offset passes the first one, lost for good —
-		// the e2e crash test saw a few per thousand under load. Taking this
-		// row lock before inserting serialises outbox writers from their
-		// first insert to their commit, so offsets commit in order.
-		// (SQLite has one writer at a time already.)
+	if w.lock {
+		// Readers by offset (the embedded consumer groups) read the rows
+		// above their offset, so a row must never commit after a row with a
+		// higher offset has been read. On MySQL it could: an insert takes
+		// its AUTO_INCREMENT value first and may then wait while a later
+		// insert commits and is read; the reader's offset passes the first
+		// one, lost for good (the e2e crash test saw a few per thousand
+		// under load before this lock). Taking this row lock before
+		// inserting serialises outbox writers from their first insert to
+		// their commit, so offsets commit in order. SQLite has one writer at
+		// a time already; the cloud's forwarder reads by relayed mark and
+		// needs no lock (NoWriteLock).
 		var id int
 		if err := tx.QueryRowContext(ctx, `SELECT id FROM `+WriteLockTable+` WHERE id = 1 FOR UPDATE`).Scan(&id); err != nil {
 			return fmt.Errorf("outbox write lock: %w", err)

@@ -20,11 +20,12 @@ import (
 
 	"github.com/taskd/taskd/adapters/outbox"
 	"github.com/taskd/taskd/deploy/names"
+	"github.com/taskd/taskd/ports/events"
 )
 
 // ForwarderGroup is the outbox consumer group of the forwarder, and the
 // queue name of the dead letters it records (events SNS refused).
-const ForwarderGroup = "forwarder"
+const ForwarderGroup = events.ReservedGroupName
 
 // Config is the transport's configuration, filled in by cmd/taskd.
 type Config struct {

@@ -53,10 +53,11 @@ type ForwarderConfig struct {
 // once SNS has accepted it, so a crash or an SNS outage loses nothing (it
 // is published again: consumers are idempotent).
 //
-// On MySQL the outbox reader holds a transaction (READ COMMITTED, the
-// offset row locked FOR UPDATE, so that several instances take turns) while
-// it publishes a batch, and commits the offset with it; on SQLite it reads
-// without one (see autocommit). Either way the forwarder must not sit
+// On MySQL it reads the rows not yet marked relayed FOR UPDATE SKIP LOCKED
+// and marks them in the same transaction once published, so rows committed
+// late are found later and several forwarders share the work
+// (outbox.RelaySchemaAdapter); on SQLite it reads by offset without a
+// transaction (see autocommit). Either way the forwarder must not sit
 // retrying while SNS is unreachable: on the first failed publish it stops,
 // the offset of what was published is saved, the API keeps writing to the
 // outbox, and the forwarder probes SNS and starts again when it answers.
@@ -167,8 +168,8 @@ func (f *Forwarder) runOnce(ctx context.Context, topicARN string) error {
 		ResendInterval: f.fc.PollInterval,
 		RetryInterval:  time.Second,
 		AckDeadline:    &deadline,
-		SchemaAdapter:  outbox.SchemaAdapter(f.fc.Dialect),
-		OffsetsAdapter: outbox.OffsetsAdapter(f.fc.Dialect),
+		SchemaAdapter:  outbox.RelaySchemaAdapter(f.fc.Dialect),
+		OffsetsAdapter: outbox.RelayOffsetsAdapter(f.fc.Dialect),
 	}, f.wlog)
 	if err != nil {
 		return fmt.Errorf("outbox reader: %w", err)

@@ -51,6 +51,8 @@ func (c *cloud) EventsRelayed(n int) { c.relayed.Add(int64(n)) }
 func newCloud(t testing.TB, db *sqlstore.DB) *cloud {
 	t.Helper()
 	awsCfg := eventtest.AWS(t)
+	// As cmd/taskd does in the cloud: the forwarder reads by relayed mark.
+	db.Outbox = db.Outbox.NoWriteLock()
 	c := &cloud{
 		cfg: snssqs.Config{
 			Env: eventtest.Env(), CreateResources: true, MaxReceiveCount: 5,

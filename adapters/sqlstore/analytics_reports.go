@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/taskd/taskd/modules/analytics/domain/report"
 )
@@ -104,6 +105,36 @@ func (s *AnalyticsStore) OpenTasks(ctx context.Context, scope report.Scope) ([]r
 			return nil, err
 		}
 		out = append(out, st.OpenTask())
+	}
+	return out, rows.Err()
+}
+
+// OpenSummary counts the open tasks of scope at instant in the database,
+// by PIC and priority (a covering index: no table row is read).
+func (s *AnalyticsStore) OpenSummary(ctx context.Context, scope report.Scope, instant time.Time) ([]report.OpenGroup, error) {
+	q := `SELECT pic_id, priority, COUNT(*), COALESCE(SUM(CASE WHEN deadline < ? THEN 1 ELSE 0 END), 0)
+		FROM analytics_task_states WHERE is_open = 1`
+	args := []any{micros(instant)}
+	switch {
+	case scope == report.TeamScope:
+	case scope.SupervisorID() != "" && scope.UserID() == "":
+		q, args = q+` AND supervisor_id = ?`, append(args, scope.SupervisorID())
+	default:
+		return nil, fmt.Errorf("sqlstore: no open-task summary for scope %q", scope)
+	}
+	q += ` AND since <= ? GROUP BY pic_id, priority ORDER BY pic_id, priority`
+	rows, err := s.query(ctx, q, append(args, micros(instant))...)
+	if err != nil {
+		return nil, fmt.Errorf("counting open tasks: %w", err)
+	}
+	defer rows.Close()
+	var out []report.OpenGroup
+	for rows.Next() {
+		var g report.OpenGroup
+		if err := rows.Scan(&g.PICID, &g.Priority, &g.Open, &g.Overdue); err != nil {
+			return nil, err
+		}
+		out = append(out, g)
 	}
 	return out, rows.Err()
 }

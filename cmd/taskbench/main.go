@@ -53,6 +53,7 @@ type options struct {
 	logLevel    string
 	idleMax     time.Duration
 	role        string
+	seed        string
 }
 
 func parseFlags(args []string) (options, error) {
@@ -61,18 +62,18 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.mode, "mode", "both", "embedded, cloud or both")
 	concs := fs.String("concurrency", "1,16,64", "comma-separated concurrencies of every scenario")
 	fs.IntVar(&o.n, "n", 0, "requests per scenario and concurrency (overrides every -n-* default that is not set)")
-	fs.IntVar(&o.nCreate, "n-create", 1000, "create-task requests per concurrency")
-	fs.IntVar(&o.nUpdate, "n-update", 1000, "update-status requests per concurrency (each of the two update scenarios)")
+	fs.IntVar(&o.nCreate, "n-create", 600, "create-task requests per concurrency")
+	fs.IntVar(&o.nUpdate, "n-update", 600, "update-status requests per concurrency (each of the two update scenarios)")
 	fs.IntVar(&o.nGet, "n-get", 2000, "get-one requests per concurrency")
-	fs.IntVar(&o.nList, "n-list", 1000, "filtered list requests per concurrency")
-	fs.IntVar(&o.nSorted, "n-sorted", 1000, "priority-sorted list requests per concurrency")
+	fs.IntVar(&o.nList, "n-list", 600, "filtered list requests per concurrency")
+	fs.IntVar(&o.nSorted, "n-sorted", 600, "priority-sorted list requests per concurrency")
 	fs.IntVar(&o.nReport, "n-report", 1000, "weekly report requests per concurrency")
-	fs.IntVar(&o.nBaseline, "n-baseline", 3000, "bare INSERT and SELECT statements per concurrency")
+	fs.IntVar(&o.nBaseline, "n-baseline", 2000, "bare INSERT and SELECT statements per concurrency")
 	fs.IntVar(&o.tasks, "tasks", 10000, "tasks present for the priority-sorted list (topped up through the API)")
 	fs.IntVar(&o.users, "users", 16, "users driving the load (sign-up is argon2id: about 0.1 s each)")
 	fs.IntVar(&o.evLatency, "events-latency", 200, "tasks created one at a time for the event latency")
 	fs.Float64Var(&o.evRate, "events-rate", 50, "creates per second of the event latency phase")
-	fs.IntVar(&o.evBurst, "events-burst", 2000, "tasks created at concurrency 16 for the sustained event rate")
+	fs.IntVar(&o.evBurst, "events-burst", 1000, "tasks created at concurrency 16 for the sustained event rate")
 	fs.StringVar(&o.jsonPath, "json", "", "write the results here (default: taskbench-<time>.json in the temp dir)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the data dir, the MariaDB database and the logs")
 	fs.StringVar(&o.taskdBin, "taskd", "", "a taskd binary to run instead of building ./cmd/taskd")
@@ -82,6 +83,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.pprofAddr, "pprof", "", "TASKD_PPROF_ADDR for the server, e.g. 127.0.0.1:6060 (profiles while it runs)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "TASKD_LOG_LEVEL of the server (info: an access-log line per request, as in production)")
 	fs.StringVar(&o.role, "role", "all", "taskd serve --role: all (API and event consumers in one process, the default) or api (no consumers: the API's own cost; the event phase is skipped)")
+	fs.StringVar(&o.seed, "seed", "sql", "how the tasks for the priority-sorted list are added: sql (rows written straight into the tasks table, no events) or api (POST /api/tasks)")
 	fs.DurationVar(&o.idleMax, "idle-wait", 60*time.Second, "longest wait for the server's event consumers to catch up between scenarios")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -110,6 +112,9 @@ func parseFlags(args []string) (options, error) {
 	}
 	if o.role != "all" && o.role != "api" {
 		return o, fmt.Errorf("-role must be all or api")
+	}
+	if o.seed != "sql" && o.seed != "api" {
+		return o, fmt.Errorf("-seed must be sql or api")
 	}
 	if o.users < 3 {
 		return o, fmt.Errorf("-users must be at least 3")
@@ -252,7 +257,7 @@ func optionsMap(o options) map[string]any {
 		"mode": o.mode, "concurrency": o.conc, "n_create": o.nCreate, "n_update": o.nUpdate, "n_get": o.nGet,
 		"n_list": o.nList, "n_sorted": o.nSorted, "n_report": o.nReport, "n_baseline": o.nBaseline, "tasks": o.tasks,
 		"users": o.users, "events_latency": o.evLatency, "events_rate": o.evRate, "events_burst": o.evBurst,
-		"log_level": o.logLevel, "role": o.role, "gomaxprocs": runtime.GOMAXPROCS(0),
+		"log_level": o.logLevel, "role": o.role, "seed": o.seed, "gomaxprocs": runtime.GOMAXPROCS(0),
 	}
 }
 

@@ -2,12 +2,16 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // scenarios runs the API scenarios in order.
@@ -35,9 +39,10 @@ func (b *bench) scenarios(ctx context.Context) error {
 	if b.want("create") {
 		b.measure(ctx, "create", b.o.nCreate, conc, b.create)
 	}
-	// Later scenarios need tasks: at least one per worker.
+	// Later scenarios need tasks of the users, created through the API:
+	// at least two per worker (when -only skipped create).
 	if need := max(2*maxInt(conc), 200); len(b.tasks) < need {
-		b.seed(ctx, need)
+		b.measure(ctx, "seed-create", need-len(b.tasks), []int{16}, b.create)
 	}
 	if b.want("update-status") {
 		b.measure(ctx, "update-status", b.o.nUpdate, conc, b.updateStatus(maxInt(conc)))
@@ -69,15 +74,88 @@ func maxInt(xs []int) int {
 	return m
 }
 
-// seed creates tasks through the API at concurrency 16 until the database
-// holds total (it is measured too, as seed-create).
+// seed tops the tasks table up to total. With -seed=api it creates them
+// through the API at concurrency 16 (measured as seed-create; their events
+// keep the consumers busy for minutes in the cloud mode); with -seed=sql,
+// the default, it writes the rows straight into the tasks table, as the
+// repository would (same columns and keys) but without events: the lists
+// only need the rows to be there.
 func (b *bench) seed(ctx context.Context, total int) {
 	have := b.taskCount(ctx)
 	if have >= total {
 		return
 	}
-	logf("%s: creating %d tasks (to %d)", b.mode, total-have, total)
-	b.measure(ctx, "seed-create", total-have, []int{16}, b.create)
+	logf("%s: adding %d tasks (to %d) by %s", b.mode, total-have, total, b.o.seed)
+	if b.o.seed == "api" {
+		b.measure(ctx, "seed-create", total-have, []int{16}, b.create)
+		return
+	}
+	if err := seedRows(ctx, b.db, b.users, total-have); err != nil {
+		b.note("seeding tasks: %v", err)
+	}
+}
+
+// seedRows inserts n task rows in transactions of 500.
+func seedRows(ctx context.Context, db *sql.DB, users []user, n int) error {
+	const batch = 500
+	statuses := []string{"waiting", "in_progress", "done"}
+	now := time.Now()
+	for done := 0; done < n; {
+		k := min(batch, n-done)
+		args := make([]any, 0, 17*k)
+		for j := 0; j < k; j++ {
+			i := done + j
+			id, _ := uuid.NewV7()
+			created := now.Add(-time.Duration(i) * time.Second).UnixMicro()
+			prio := (i * 7) % 4
+			var deadline sql.NullInt64
+			deadlineKey := int64(math.MaxInt64)
+			if i%5 != 4 {
+				d := now.AddDate(0, 0, 1+(i*7)%60).UnixMicro()
+				deadline, deadlineKey = sql.NullInt64{Int64: d, Valid: true}, d
+			}
+			status := statuses[i%3]
+			var started, completed sql.NullInt64
+			if status != "waiting" {
+				started = sql.NullInt64{Int64: created, Valid: true}
+			}
+			if status == "done" {
+				completed = sql.NullInt64{Int64: created, Valid: true}
+			}
+			u := len(users)
+			args = append(args, id.String(), fmt.Sprintf("seeded task %d", i), "seeded by taskbench", status,
+				priorities[prio], rankOf(priorities[prio]), deadline, deadlineKey,
+				users[(i+1)%u].ID, users[(i+2)%u].ID, users[i%u].ID, created, created, started, completed, 1, 1)
+		}
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		q := `INSERT INTO tasks (` + baselineColumns + `) VALUES ` +
+			strings.TrimSuffix(strings.Repeat(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),`, k), ",")
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+		done += k
+	}
+	return nil
+}
+
+// rankOf is the domain's priority rank: urgent 0 … low 3.
+func rankOf(p string) int {
+	switch p {
+	case "urgent":
+		return 0
+	case "high":
+		return 1
+	case "medium":
+		return 2
+	}
+	return 3
 }
 
 // create is POST /api/tasks by the worker's user, with a PIC and a

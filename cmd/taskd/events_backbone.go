@@ -65,6 +65,17 @@ func parseEventsConfig(p *parser) EventsConfig {
 	return ec
 }
 
+// withEventsOutbox fits db's outbox writer to the event transport: in the
+// cloud the forwarder finds outbox rows by their relayed mark, so MySQL
+// writers need not serialise on the outbox write lock; readers by offset
+// (embedded) need it (adapters/outbox.Writer).
+func withEventsOutbox(cfg Config, db *sqlstore.DB) *sqlstore.DB {
+	if cfg.Events == "aws" {
+		db.Outbox = db.Outbox.NoWriteLock()
+	}
+	return db
+}
+
 // eventBackbone is the event plumbing of one process: the transport the
 // handler groups consume, the dead-letter store with its collector and
 // replayer, and in the cloud the outbox → SNS forwarder.
@@ -198,12 +209,8 @@ func startEventBackbone(cfg Config, in eventBackboneIn) error {
 			}
 			goRun("dead-letter watcher", watcher.Run)
 			if om, ok := m.(events.OutboxMetrics); ok {
-				backlogGroups := names
-				if b.forwarder != nil {
-					backlogGroups = []string{snssqs.ForwarderGroup}
-				}
 				goRun("outbox backlog sampler", func(ctx context.Context) error {
-					sampleOutboxBacklog(ctx, in.DB, backlogGroups, om, in.Logger)
+					sampleOutboxBacklog(ctx, in.DB, b.forwarder != nil, names, om, in.Logger)
 					return nil
 				})
 			}
@@ -231,12 +238,22 @@ func startEventBackbone(cfg Config, in eventBackboneIn) error {
 }
 
 // sampleOutboxBacklog reports the outbox backlog every 15 seconds (the
-// outboxAge alarm watches its oldest row's age).
-func sampleOutboxBacklog(ctx context.Context, db *sqlstore.DB, groups []string, m events.OutboxMetrics, logger *slog.Logger) {
+// outboxAge alarm watches its oldest row's age): what the forwarder has not
+// relayed (cloud), or what the slowest handler group has not consumed.
+func sampleOutboxBacklog(ctx context.Context, db *sqlstore.DB, relay bool, groups []string, m events.OutboxMetrics, logger *slog.Logger) {
 	t := time.NewTicker(15 * time.Second)
 	defer t.Stop()
 	for {
-		n, age, err := outbox.Backlog(ctx, db.SQL, db.Dialect.Outbox, groups, time.Now())
+		var (
+			n   int
+			age time.Duration
+			err error
+		)
+		if relay {
+			n, age, err = outbox.RelayBacklog(ctx, db.SQL, db.Dialect.Outbox, snssqs.ForwarderGroup, time.Now())
+		} else {
+			n, age, err = outbox.Backlog(ctx, db.SQL, db.Dialect.Outbox, groups, time.Now())
+		}
 		if err != nil && ctx.Err() == nil {
 			logger.Warn("sampling the outbox backlog", slog.String("error", err.Error()))
 		} else if err == nil {

@@ -59,7 +59,7 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, migrate boo
 			return nil, fmt.Errorf("the database lacks migrations %v: run `taskd migrate` (or set TASKD_AUTO_MIGRATE=true)", pending)
 		}
 	}
-	return sqlstore.New(db, dialect), nil
+	return withEventsOutbox(cfg, sqlstore.New(db, dialect)), nil
 }
 
 // storageModule provides the store and every repository and read model on it.

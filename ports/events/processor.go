@@ -155,9 +155,17 @@ func NewProcessor(t Transport, groups []HandlerGroup, cfg Config, logger *slog.L
 	return &Processor{router: router}, nil
 }
 
+// ReservedGroupName is the outbox consumer group of the cloud's forwarder
+// (and the queue of the dead letters it records): no handler group may
+// take it.
+const ReservedGroupName = "forwarder"
+
 // ValidGroupName checks that name can name an SQS queue with its "-dlq"
 // twin under a prefix of up to 40 characters (80 characters at most).
 func ValidGroupName(name string) error {
+	if name == ReservedGroupName {
+		return fmt.Errorf("handler group name %q is reserved for the outbox forwarder", name)
+	}
 	if name == "" || len(name) > 30 {
 		return fmt.Errorf("handler group name %q: 1 to 30 characters", name)
 	}

@@ -270,7 +270,7 @@ func TestValidGroupName(t *testing.T) {
 	t.Parallel()
 	for name, ok := range map[string]bool{
 		"notifications": true, "analytics-log": true, "a_b": true,
-		"": false, "has space": false, "dots.no": false, "this-name-is-far-too-long-for-a-queue": false,
+		"": false, "has space": false, "dots.no": false, "forwarder": false, "this-name-is-far-too-long-for-a-queue": false,
 	} {
 		if err := events.ValidGroupName(name); (err == nil) != ok {
 			t.Errorf("ValidGroupName(%q) = %v", name, err)

@@ -51,8 +51,8 @@ CREATE TABLE IF NOT EXISTS analytics_task_states (
     deleted       TINYINT      NOT NULL,
     is_open       TINYINT      NOT NULL,
     PRIMARY KEY (task_id),
-    KEY analytics_task_states_pic (is_open, pic_id),
-    KEY analytics_task_states_supervisor (is_open, supervisor_id)
+    KEY analytics_task_states_pic (is_open, pic_id, priority, since, deadline),
+    KEY analytics_task_states_supervisor (is_open, supervisor_id, pic_id, priority, since, deadline)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 CREATE TABLE IF NOT EXISTS analytics_counters (

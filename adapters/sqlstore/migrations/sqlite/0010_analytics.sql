@@ -48,8 +48,9 @@ CREATE TABLE analytics_task_states (
     deleted       INTEGER NOT NULL,
     is_open       INTEGER NOT NULL
 ) WITHOUT ROWID;
-CREATE INDEX analytics_task_states_pic ON analytics_task_states (is_open, pic_id);
-CREATE INDEX analytics_task_states_supervisor ON analytics_task_states (is_open, supervisor_id);
+-- Covering indexes of the open tasks: a report counts them in the index.
+CREATE INDEX analytics_task_states_pic ON analytics_task_states (is_open, pic_id, priority, since, deadline);
+CREATE INDEX analytics_task_states_supervisor ON analytics_task_states (is_open, supervisor_id, pic_id, priority, since, deadline);
 
 CREATE TABLE analytics_counters (
     period_key TEXT    NOT NULL,

@@ -26,6 +26,18 @@ func withOpen(c report.Counters, open []report.OpenTask, instant time.Time) repo
 	return out
 }
 
+// withOpenGroups is withOpen over counts of open tasks.
+func withOpenGroups(c report.Counters, groups []report.OpenGroup) report.Counters {
+	out := c.Clone()
+	for _, g := range groups {
+		out.Add(report.Open, g.Open)
+		out.Add(report.ByPriority(report.Open, g.Priority), g.Open)
+		out.Add(report.Overdue, g.Overdue)
+		out.Add(report.ByPriority(report.Overdue, g.Priority), g.Overdue)
+	}
+	return out
+}
+
 // countsOf renders counters as the report's numbers.
 func countsOf(c report.Counters) contracts.Counts {
 	out := contracts.Counts{

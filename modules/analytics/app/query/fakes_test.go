@@ -61,6 +61,11 @@ func (m *fakeReadModel) OpenTasks(_ context.Context, scope report.Scope) ([]repo
 	return out, nil
 }
 
+func (m *fakeReadModel) OpenSummary(ctx context.Context, scope report.Scope, instant time.Time) ([]report.OpenGroup, error) {
+	tasks, _ := m.OpenTasks(ctx, scope)
+	return report.SummarizeOpen(tasks, instant), nil
+}
+
 func (m *fakeReadModel) Facts(_ context.Context, period, userID string) (map[string]report.Fact, error) {
 	return m.facts[period+"/"+userID], nil
 }

@@ -25,6 +25,10 @@ type ReportReadModel interface {
 	// OpenTasks returns the tasks open now in scope: report.TeamScope, a
 	// UserScope (the tasks of that PIC) or a SupervisorScope.
 	OpenTasks(ctx context.Context, scope report.Scope) ([]report.OpenTask, error)
+	// OpenSummary counts the tasks open now in scope (TeamScope or a
+	// SupervisorScope) that count as open, and overdue, at instant
+	// (report.OpenTask.At), by PIC and priority.
+	OpenSummary(ctx context.Context, scope report.Scope, instant time.Time) ([]report.OpenGroup, error)
 	// Facts returns what each task contributed to a user's counters in a
 	// period, by task id.
 	Facts(ctx context.Context, period, userID string) (map[string]report.Fact, error)

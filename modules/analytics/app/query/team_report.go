@@ -84,20 +84,28 @@ func (h teamReportHandler) Handle(ctx context.Context, q TeamReport) (contracts.
 	if err != nil {
 		return contracts.TeamReport{}, err
 	}
-	open, err := h.rm.OpenTasks(ctx, openScope)
+	// The open tasks, counted in the database (a team's backlog can be
+	// long; a report needs its counts per person, not its tasks).
+	instant, _ := report.Instant(p, now, loc)
+	prevInstant, _ := report.Instant(prev, now, loc)
+	open, err := h.rm.OpenSummary(ctx, openScope, instant)
 	if err != nil {
 		return contracts.TeamReport{}, err
 	}
-	instant, _ := report.Instant(p, now, loc)
-	prevInstant, _ := report.Instant(prev, now, loc)
+	prevOpen, err := h.rm.OpenSummary(ctx, openScope, prevInstant)
+	if err != nil {
+		return contracts.TeamReport{}, err
+	}
+	byPIC := func(groups []report.OpenGroup) map[string][]report.OpenGroup {
+		out := map[string][]report.OpenGroup{}
+		for _, g := range groups {
+			out[g.PICID] = append(out[g.PICID], g)
+		}
+		return out
+	}
+	openByPIC, prevOpenByPIC := byPIC(open), byPIC(prevOpen)
 
 	// One row per user with numbers in either period, or open tasks then.
-	openByPIC := map[string][]report.OpenTask{}
-	for _, t := range open {
-		if t.PICID != "" {
-			openByPIC[t.PICID] = append(openByPIC[t.PICID], t)
-		}
-	}
 	ids := map[string]bool{}
 	for s := range rows {
 		ids[s.UserID()] = true
@@ -105,14 +113,11 @@ func (h teamReportHandler) Handle(ctx context.Context, q TeamReport) (contracts.
 	for s := range prevRows {
 		ids[s.UserID()] = true
 	}
-	for id, ts := range openByPIC {
-		for _, t := range ts {
-			if o, _ := t.At(instant); o {
-				ids[id] = true
-			} else if o, _ := t.At(prevInstant); o {
-				ids[id] = true
-			}
-		}
+	for id := range openByPIC {
+		ids[id] = true
+	}
+	for id := range prevOpenByPIC {
+		ids[id] = true
 	}
 	delete(ids, "")
 	idList := make([]string, 0, len(ids))
@@ -139,7 +144,7 @@ func (h teamReportHandler) Handle(ctx context.Context, q TeamReport) (contracts.
 			u = contracts.UserInfo{ID: id}
 		}
 		s := scopeOf(id)
-		out.Rows = append(out.Rows, row(u, withOpen(rows[s], openByPIC[id], instant), withOpen(prevRows[s], openByPIC[id], prevInstant)))
+		out.Rows = append(out.Rows, row(u, withOpenGroups(rows[s], openByPIC[id]), withOpenGroups(prevRows[s], prevOpenByPIC[id])))
 	}
 	slices.SortFunc(out.Rows, func(a, b contracts.TeamRow) int {
 		if c := strings.Compare(strings.ToLower(a.User.Name), strings.ToLower(b.User.Name)); c != 0 {
@@ -150,7 +155,7 @@ func (h teamReportHandler) Handle(ctx context.Context, q TeamReport) (contracts.
 		}
 		return strings.Compare(a.User.ID, b.User.ID)
 	})
-	out.Totals = row(contracts.UserInfo{}, withOpen(totals[cur], open, instant), withOpen(totals[prv], open, prevInstant))
+	out.Totals = row(contracts.UserInfo{}, withOpenGroups(totals[cur], open), withOpenGroups(totals[prv], prevOpen))
 	return out, nil
 }
 

@@ -3,6 +3,8 @@ package report
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/taskd/taskd/modules/analytics/domain/eventlog"
@@ -66,6 +68,50 @@ func (t OpenTask) At(instant time.Time) (open, overdue bool) {
 		return false, false
 	}
 	return true, t.Deadline != nil && t.Deadline.Before(instant)
+}
+
+// OpenGroup counts the tasks of one PIC and priority that are open, and
+// overdue, at an instant (a team report needs counts, not the tasks).
+type OpenGroup struct {
+	PICID    string
+	Priority string
+	Open     int64
+	Overdue  int64
+}
+
+// SummarizeOpen groups tasks as OpenSummary does, in PIC, priority order.
+func SummarizeOpen(tasks []OpenTask, instant time.Time) []OpenGroup {
+	type key struct{ pic, priority string }
+	groups := map[key]*OpenGroup{}
+	var keys []key
+	for _, t := range tasks {
+		open, overdue := t.At(instant)
+		if !open {
+			continue
+		}
+		k := key{t.PICID, t.Priority}
+		g := groups[k]
+		if g == nil {
+			g = &OpenGroup{PICID: t.PICID, Priority: t.Priority}
+			groups[k] = g
+			keys = append(keys, k)
+		}
+		g.Open++
+		if overdue {
+			g.Overdue++
+		}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if c := strings.Compare(a.pic, b.pic); c != 0 {
+			return c
+		}
+		return strings.Compare(a.priority, b.priority)
+	})
+	out := make([]OpenGroup, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, *groups[k])
+	}
+	return out
 }
 
 // Instant is when a period's Open and Overdue are taken: the last
