@@ -74,7 +74,7 @@ func runMode(ctx context.Context, o options, mode, bin, tmp, root string) (resul
 	defer func() { results, notes = b.results, b.notes }()
 	env := map[string]string{
 		"TASKD_ADDR": "127.0.0.1:0", "TASKD_LOG_FORMAT": "json", "TASKD_LOG_LEVEL": o.logLevel,
-		"TASKD_SIGNIN_PER_MINUTE": "100000", "TASKD_ACCESS_TOKEN_TTL": "2h", "TASKD_EVENTS_PROBE": "true",
+		"TASKD_SIGNIN_PER_MINUTE": "100000", "TASKD_ACCESS_TOKEN_TTL": "2h",
 	}
 	if o.pprofAddr != "" {
 		env["TASKD_PPROF_ADDR"] = o.pprofAddr
@@ -259,9 +259,15 @@ func deadline(i int) string {
 	return time.Now().UTC().AddDate(0, 0, 1+(i*7)%60).Format(time.DateOnly)
 }
 
-// idle waits for the server's consumers to catch up with what was written.
+// idle waits for the server's consumers to catch up with what was written,
+// and for a local database server to settle (InnoDB flushes and purges
+// after a write-heavy scenario).
 func (b *bench) idle() time.Duration {
-	return waitIdle(b.srv.pid(), b.o.idleMax)
+	d := waitIdle(b.srv.pid(), b.o.idleMax)
+	if dbPID != 0 {
+		d += waitIdle(dbPID, 10*time.Second)
+	}
+	return d
 }
 
 func (b *bench) taskCount(ctx context.Context) int {

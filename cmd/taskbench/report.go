@@ -62,11 +62,16 @@ func printReport(w io.Writer, out Output) {
 			if e.Mode != mode {
 				continue
 			}
-			fmt.Fprintf(w, "  events (%s):\n", e.Transport)
-			fmt.Fprintf(w, "    commit → handler  p50 %.1f ms  p99 %.1f ms  (%d events, tasks created at %.0f/s)\n", e.HandlerP50ms, e.HandlerP99ms, e.HandlerEvents, e.RatePerSecond)
-			fmt.Fprintf(w, "    commit → inbox    p50 %.1f ms  p99 %.1f ms  (%d entries)\n", e.InboxP50ms, e.InboxP99ms, e.InboxEntries)
-			fmt.Fprintf(w, "    sustained: %.0f events/s to the handler, %.0f inbox entries/s (burst of %d creates at c=16, API %.0f req/s, drained in %.1f s)\n",
-				e.EventsPerSecond, e.InboxPerSecond, e.BurstTasks, e.BurstAPIRPS, e.BurstDrainSecond)
+			fmt.Fprintf(w, "  events (%s), %d tasks created one by one at %.0f/s:\n", e.Transport, e.LatencyTasks, e.RatePerSecond)
+			for _, h := range e.Handlers {
+				fmt.Fprintf(w, "    commit → handler %-22s p50 %6.1f ms  p99 %6.1f ms  (%d events)\n", h.Handler, h.P50ms, h.P99ms, h.Events)
+			}
+			fmt.Fprintf(w, "    commit → inbox entry                  p50 %6.1f ms  p99 %6.1f ms  (%d entries)\n", e.InboxP50ms, e.InboxP99ms, e.InboxEntries)
+			fmt.Fprintf(w, "  sustained, a burst of %d creates at c=16 (API %.0f req/s, %d events):\n", e.BurstTasks, e.BurstAPIRPS, e.BurstEvents)
+			for _, h := range e.BurstHandlers {
+				fmt.Fprintf(w, "    %-22s %6.0f events/s  (drained %.1f s after the first commit)\n", h.Handler, h.PerSecond, h.DrainSeconds)
+			}
+			fmt.Fprintf(w, "    inbox entries          %6.0f /s\n", e.InboxPerSecond)
 			if e.Note != "" {
 				fmt.Fprintf(w, "    note: %s\n", e.Note)
 			}

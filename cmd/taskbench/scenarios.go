@@ -286,12 +286,11 @@ func (b *bench) events(ctx context.Context, transport string) *EventResult {
 	ev := &EventResult{Mode: b.mode, Transport: transport, LatencyTasks: b.o.evLatency, RatePerSecond: b.o.evRate, BurstTasks: b.o.evBurst}
 	b.idle()
 	logf("%s: event latency: %d tasks at %.0f/s", b.mode, b.o.evLatency, b.o.evRate)
-	from := micro(time.Now())
+	from := maxOffset(ctx, b.db, b.dialect)
 	tick := time.NewTicker(time.Duration(float64(time.Second) / b.o.evRate))
-	owner := 0
 	for i := 0; i < b.o.evLatency && ctx.Err() == nil; i++ {
 		<-tick.C
-		_, o, err := b.c.createTask(ctx, b.users[owner].Token, createTask{Name: "event " + strconv.Itoa(i), PIC: b.users[1].Email, Supervisor: b.users[2].Email})
+		_, o, err := b.c.createTask(ctx, b.users[0].Token, createTask{Name: "event " + strconv.Itoa(i), PIC: b.users[1].Email, Supervisor: b.users[2].Email})
 		if o != ok {
 			ev.LatencyAPIErrors++
 			if ev.LatencyAPIErrors == 1 {
@@ -300,34 +299,35 @@ func (b *bench) events(ctx context.Context, transport string) *EventResult {
 		}
 	}
 	tick.Stop()
-	to := micro(time.Now())
-	w := waitEvents(ctx, b.db, b.srv.pid(), from, to, b.o.evLatency, 2*time.Minute)
-	ev.HandlerEvents, ev.InboxEntries = len(w.handler), len(w.inbox)
-	ev.HandlerP50ms, ev.HandlerP99ms = pct(w.handler, 0.5), pct(w.handler, 0.99)
+	to := maxOffset(ctx, b.db, b.dialect)
+	w := waitEvents(ctx, b.db, b.dialect, b.srv.pid(), from, to, 2*time.Minute)
+	ev.Handlers = w.latencies(false)
+	ev.InboxEntries = len(w.inbox)
 	ev.InboxP50ms, ev.InboxP99ms = pct(w.inbox, 0.5), pct(w.inbox, 0.99)
-	if ev.HandlerEvents < b.o.evLatency {
-		ev.Note = fmt.Sprintf("only %d of at least %d events reached the probe handler", ev.HandlerEvents, b.o.evLatency)
+	for _, h := range ev.Handlers {
+		if h.Events < w.events {
+			ev.Note = strings.TrimSpace(ev.Note + fmt.Sprintf(" %s handled %d of %d events.", h.Handler, h.Events, w.events))
+		}
 	}
 
 	b.idle()
 	logf("%s: event burst: %d tasks at concurrency 16", b.mode, b.o.evBurst)
-	from = micro(time.Now())
+	from = maxOffset(ctx, b.db, b.dialect)
 	r := runLoad(ctx, "event-burst", 16, b.o.evBurst, b.srv.pid(), b.create)
-	to = micro(time.Now())
+	to = maxOffset(ctx, b.db, b.dialect)
 	ev.BurstAPIRPS = r.RPS
-	w = waitEvents(ctx, b.db, b.srv.pid(), from, to, b.o.evBurst, 5*time.Minute)
-	ev.BurstEvents = len(w.handler)
-	if w.lastHandled > w.firstOccurred {
-		span := float64(w.lastHandled-w.firstOccurred) / 1e6
-		ev.EventsPerSecond = float64(len(w.handler)) / span
-		ev.BurstDrainSecond = span
-		if w.lastI > w.firstOccurred {
-			ev.InboxPerSecond = float64(len(w.inbox)) / (float64(w.lastI-w.firstOccurred) / 1e6)
-		}
+	w = waitEvents(ctx, b.db, b.dialect, b.srv.pid(), from, to, 5*time.Minute)
+	ev.BurstEvents = w.events
+	ev.BurstHandlers = w.latencies(true)
+	if w.lastI > w.first {
+		ev.InboxPerSecond = float64(len(w.inbox)) / (float64(w.lastI-w.first) / 1e6)
 	}
-	ev.BurstLagP99ms = pct(w.handler, 0.99)
-	logf("%s: events: commit→handler p50 %.1f ms p99 %.1f ms, commit→inbox p50 %.1f ms p99 %.1f ms, %.0f events/s",
-		b.mode, ev.HandlerP50ms, ev.HandlerP99ms, ev.InboxP50ms, ev.InboxP99ms, ev.EventsPerSecond)
+	for _, h := range ev.Handlers {
+		logf("%s: events: commit → %s p50 %.1f ms p99 %.1f ms", b.mode, h.Handler, h.P50ms, h.P99ms)
+	}
+	for _, h := range ev.BurstHandlers {
+		logf("%s: events: burst %s %.0f events/s", b.mode, h.Handler, h.PerSecond)
+	}
 	if r.Errors > 0 {
 		ev.Note = strings.TrimSpace(ev.Note + fmt.Sprintf(" burst: %d API errors (%s)", r.Errors, r.FirstError))
 	}

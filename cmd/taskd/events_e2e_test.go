@@ -440,11 +440,12 @@ func openMySQL(t *testing.T, dsn string) *sqlstore.DB {
 
 // Crash test: under a load of task changes, kill -9 the process, restart
 // it, load again; every committed change has its events and every event
-// took effect exactly once. Embedded (SQLite, in-process transport) and
-// cloud (MySQL, SNS → SQS on the stand-in).
+// took effect exactly once. Embedded (SQLite, in-process transport), cloud
+// (MySQL, SNS → SQS on the stand-in), and the embedded transport on MySQL
+// (readers by offset: the outbox write lock at work).
 func TestE2EKill9UnderLoadLosesNothing(t *testing.T) {
 	eventtest.Integration(t)
-	for _, mode := range []string{"embedded", "cloud"} {
+	for _, mode := range []string{"embedded", "cloud", "embedded-mysql"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
@@ -453,12 +454,14 @@ func TestE2EKill9UnderLoadLosesNothing(t *testing.T) {
 				"TASKD_LOG_LEVEL": cmp.Or(os.Getenv("TASKD_TEST_TASKD_LOG_LEVEL"), "info"), "TASKD_SIGNIN_PER_MINUTE": "1000",
 			}
 			var open func() *sqlstore.DB
-			if mode == "cloud" {
+			if mode == "cloud" || mode == "embedded-mysql" {
 				dsn := eventtest.MySQLDSN(t)
 				env["TASKD_MYSQL_DSN"] = dsn
 				env["TASKD_JWT_SECRET"] = strings.Repeat("k", 40)
 				env["TASKD_AUTO_MIGRATE"] = "true"
-				cloudEnv(env, newPrivateFauxqs(t))
+				if mode == "cloud" {
+					cloudEnv(env, newPrivateFauxqs(t))
+				}
 				open = func() *sqlstore.DB { return openMySQL(t, dsn) }
 			} else {
 				open = func() *sqlstore.DB { return openSQLite(t, dir) }
