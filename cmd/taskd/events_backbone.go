@@ -12,6 +12,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/taskd/taskd/adapters/outbox"
+	"github.com/taskd/taskd/adapters/prometheus"
 	"github.com/taskd/taskd/adapters/snssqs"
 	"github.com/taskd/taskd/adapters/sqlstore"
 	"github.com/taskd/taskd/ports/events"
@@ -152,7 +153,11 @@ type eventBackboneIn struct {
 // configured transport, the outbox → SNS forwarder (cloud) and the
 // dead-letter watcher. With TASKD_EVENTS_PROBE it adds the probe group.
 func eventBackboneModule(cfg Config) fx.Option {
-	opts := []fx.Option{fx.Invoke(func(in eventBackboneIn) error { return startEventBackbone(cfg, in) })}
+	opts := []fx.Option{
+		// The Prometheus adapter (ops module) implements every hook.
+		fx.Provide(func(m *prometheus.Metrics) events.Metrics { return m }),
+		fx.Invoke(func(in eventBackboneIn) error { return startEventBackbone(cfg, in) }),
+	}
 	if cfg.EventsTuning.Probe {
 		opts = append(opts, fx.Provide(fx.Annotate(probeGroup, fx.ResultTags(`group:"event_groups"`))))
 	}
