@@ -8,6 +8,7 @@
 //	go run ./cmd/taskbench                          # both modes, defaults (~5 min)
 //	go run ./cmd/taskbench --mode=embedded -n 500   # quicker
 //	go run ./cmd/taskbench --help
+//	go run ./cmd/taskbench compare OLD.json NEW.json   # two runs side by side
 //
 // docs/performance.md explains the scenarios and keeps the last figures.
 package main
@@ -177,6 +178,13 @@ type machineInfo struct {
 }
 
 func main() {
+	if len(os.Args) == 4 && os.Args[1] == "compare" {
+		if err := compare(os.Stdout, os.Args[2], os.Args[3]); err != nil {
+			fmt.Fprintln(os.Stderr, "taskbench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	o, err := parseFlags(os.Args[1:])
 	if err != nil {
 		if err == flag.ErrHelp {
