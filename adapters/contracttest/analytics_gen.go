@@ -24,6 +24,10 @@ type WorkloadConfig struct {
 	Start time.Time
 	Span  time.Duration
 	Seed  uint64
+	// BoundedBacklog deletes every task still open four weeks after its
+	// creation (a team's clean-up), so the open backlog stops growing
+	// with the history; without it about 4% of tasks stay open forever.
+	BoundedBacklog bool
 }
 
 // Workload is a generated history: every event of every task, ordered by
@@ -85,6 +89,7 @@ func GenerateWorkload(cfg WorkloadConfig) Workload {
 			d := now.Add(time.Duration(1+rng.IntN(14)) * 24 * time.Hour).Truncate(time.Second)
 			p.Deadline = &d
 		}
+		created := now
 		tk, err := task.NewTask(p, now, newUUID)
 		must(err)
 		w.Events = append(w.Events, tk.PendingEvents()...)
@@ -130,8 +135,15 @@ func GenerateWorkload(cfg WorkloadConfig) Workload {
 			name := fmt.Sprintf("task %d (renamed)", n)
 			cmd(tk.Update(admin, task.Edit{Name: &name}, step(24*time.Hour)))
 		}
-		if rng.IntN(20) == 0 {
+		switch {
+		case rng.IntN(20) == 0:
 			cmd(tk.Delete(admin, step(7*24*time.Hour)))
+		case cfg.BoundedBacklog && tk.Status() != task.StatusDone:
+			cleanup := created.Add(28 * 24 * time.Hour)
+			if !cleanup.After(now) {
+				cleanup = now.Add(time.Minute)
+			}
+			cmd(tk.Delete(admin, cleanup))
 		}
 	}
 	slices.SortStableFunc(w.Events, func(a, b event.Event) int {
