@@ -550,7 +550,20 @@ func (s *NotificationStore) MarkReminded(ctx context.Context, sc n.Schedule, at 
 
 // AcquireLease implements command.Leases: take a free or expired lease,
 // or renew one's own; one holder at a time, on both databases.
+//
+// It runs in one transaction (retried when it lost a race for SQLite's
+// write lock or a MySQL deadlock), so the take-or-insert-or-read is atomic.
 func (s *NotificationStore) AcquireLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (bool, error) {
+	var got bool
+	err := s.db.WithinTransaction(ctx, func(ctx context.Context) error {
+		var err error
+		got, err = s.acquireLease(ctx, name, holder, now, ttl)
+		return err
+	})
+	return got, err
+}
+
+func (s *NotificationStore) acquireLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (bool, error) {
 	conn := s.db.Conn(ctx)
 	until := micros(now.Add(ttl))
 	res, err := conn.ExecContext(ctx, `UPDATE notification_leases SET holder = ?, expires_at = ? WHERE name = ? AND (holder = ? OR expires_at <= ?)`,
