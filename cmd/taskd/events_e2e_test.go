@@ -475,6 +475,11 @@ func TestE2EKill9UnderLoadLosesNothing(t *testing.T) {
 			p.kill()
 			killedAt := l.ok.Load()
 			p = startTaskd(t, env, "taskd-2.log")
+			// Load the restarted process for two seconds once it answers:
+			// on a busy machine its start (recovery, migrations) takes a while.
+			for until := time.Now().Add(30 * time.Second); l.ok.Load() <= killedAt && time.Now().Before(until); {
+				time.Sleep(50 * time.Millisecond)
+			}
 			time.Sleep(2 * time.Second)
 			close(stop)
 			wg.Wait()
