@@ -11,6 +11,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/components/cqrs"
 	"go.uber.org/fx"
 
+	"github.com/taskd/taskd/adapters/prometheus"
 	"github.com/taskd/taskd/adapters/ses"
 	"github.com/taskd/taskd/adapters/sms"
 	"github.com/taskd/taskd/adapters/smtp"
@@ -159,6 +160,17 @@ func notificationChannels(cfg Config) []fx.Option {
 			return sms.New(awsCfg, sms.Config{SenderID: cfg.Notifications.SMSSenderID}), nil
 		}))
 	}
+	// Count what the channels send (taskd_notifications_sent/failed_total).
+	if cfg.Email == "smtp" || cfg.Email == "ses" {
+		opts = append(opts, fx.Decorate(func(s notifycommand.EmailSender, m *prometheus.Metrics) notifycommand.EmailSender {
+			return countedEmail{EmailSender: s, m: m}
+		}))
+	}
+	if cfg.SMS == "sns" {
+		opts = append(opts, fx.Decorate(func(s notifycommand.SMSSender, m *prometheus.Metrics) notifycommand.SMSSender {
+			return countedSMS{SMSSender: s, m: m}
+		}))
+	}
 	if cfg.AlertWebhook != "" {
 		opts = append(opts, fx.Provide(func() (notifycommand.TeamChat, error) {
 			return webhook.New(webhook.Config{URL: cfg.AlertWebhook, Prefix: cfg.Env})
@@ -293,4 +305,35 @@ func startNotificationWorkers(cfg Config) func(notificationWorkersIn) {
 			},
 		})
 	}
+}
+
+// countedEmail and countedSMS count each send by channel and outcome.
+type countedEmail struct {
+	notifycommand.EmailSender
+	m *prometheus.Metrics
+}
+
+func (c countedEmail) SendEmail(ctx context.Context, e n.Email) (string, error) {
+	id, err := c.EmailSender.SendEmail(ctx, e)
+	countSend(c.m, "email", err)
+	return id, err
+}
+
+type countedSMS struct {
+	notifycommand.SMSSender
+	m *prometheus.Metrics
+}
+
+func (c countedSMS) SendSMS(ctx context.Context, s n.SMS) (string, error) {
+	id, err := c.SMSSender.SendSMS(ctx, s)
+	countSend(c.m, "sms", err)
+	return id, err
+}
+
+func countSend(m *prometheus.Metrics, channel string, err error) {
+	if err != nil {
+		m.NotificationFailed(channel)
+		return
+	}
+	m.NotificationSent(channel)
 }
