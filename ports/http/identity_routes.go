@@ -105,16 +105,6 @@ func NewIdentityRoutes(d IdentityRoutesDeps) (*IdentityRoutes, error) {
 	}, nil
 }
 
-// RegisterIdentityRoutes adds the identity routes to r.
-func RegisterIdentityRoutes(r *mux.Router, d IdentityRoutesDeps) error {
-	ir, err := NewIdentityRoutes(d)
-	if err != nil {
-		return err
-	}
-	ir.RegisterRoutes(r)
-	return nil
-}
-
 // RegisterRoutes implements RouteRegistrar.
 func (h *IdentityRoutes) RegisterRoutes(r *mux.Router) {
 	authed := func(f http.HandlerFunc) http.Handler { return h.auth.Require(f) }

@@ -104,16 +104,6 @@ func NewTaskRoutes(d TaskRoutesDeps) (*TaskRoutes, error) {
 	}, nil
 }
 
-// RegisterTaskRoutes adds the task routes to r.
-func RegisterTaskRoutes(r *mux.Router, d TaskRoutesDeps) error {
-	tr, err := NewTaskRoutes(d)
-	if err != nil {
-		return err
-	}
-	tr.RegisterRoutes(r)
-	return nil
-}
-
 // RegisterRoutes implements RouteRegistrar. Every task route needs a
 // signed-in user.
 func (h *TaskRoutes) RegisterRoutes(r *mux.Router) {
