@@ -84,9 +84,9 @@ func MySQLServerDSN() string {
 	return "root@tcp(127.0.0.1:3306)/"
 }
 
-// MySQLDSN creates an empty database, dropped when t ends, and returns its
-// DSN. It skips (or fails) when the server is unreachable.
-func MySQLDSN(t testing.TB) string {
+// RequireMySQL skips t under -short or when the test server does not
+// answer, unless TASKD_TEST_REQUIRE_SERVICES=1, where it fails.
+func RequireMySQL(t testing.TB) {
 	t.Helper()
 	Integration(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
@@ -99,6 +99,13 @@ func MySQLDSN(t testing.TB) string {
 	if err != nil {
 		unavailable(t, "MySQL", err)
 	}
+}
+
+// MySQLDSN creates an empty database, dropped when t ends, and returns its
+// DSN. It skips (or fails) when the server is unreachable.
+func MySQLDSN(t testing.TB) string {
+	t.Helper()
+	RequireMySQL(t)
 	name := fmt.Sprintf("taskd_ev_%d_%s", os.Getpid(), Random(5))
 	if err := mysql.CreateDatabase(context.Background(), MySQLServerDSN(), name); err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package sqlstore_test
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/taskd/taskd/adapters/contracttest"
+	"github.com/taskd/taskd/adapters/eventtest"
 	"github.com/taskd/taskd/adapters/mysql"
 	"github.com/taskd/taskd/adapters/sqlite"
 	"github.com/taskd/taskd/adapters/sqlstore"
@@ -44,33 +44,6 @@ func TestAnalyticsContractSQLite(t *testing.T) {
 	contracttest.Analytics(t, func(t testing.TB) contracttest.AnalyticsEnv { return analyticsEnv(openSQLite(t)) })
 }
 
-func mysqlServerDSN() string {
-	if dsn := os.Getenv("TASKD_TEST_MYSQL_DSN"); dsn != "" {
-		return dsn
-	}
-	return "root@tcp(127.0.0.1:3306)/"
-}
-
-func requireMySQL(t testing.TB) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("MySQL tests skipped in -short mode")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	db, err := sql.Open("mysql", mysqlServerDSN())
-	if err == nil {
-		err = db.PingContext(ctx)
-		db.Close()
-	}
-	if err != nil {
-		if os.Getenv("TASKD_TEST_REQUIRE_SERVICES") == "1" {
-			t.Fatalf("MySQL is required (TASKD_TEST_REQUIRE_SERVICES=1) but unreachable: %v", err)
-		}
-		t.Skipf("MySQL unreachable, skipping: %v", err)
-	}
-}
-
 // openMySQL creates a migrated database of its own for t, dropped when t ends.
 func openMySQL(t testing.TB) *sqlstore.DB {
 	t.Helper()
@@ -79,17 +52,17 @@ func openMySQL(t testing.TB) *sqlstore.DB {
 	name := fmt.Sprintf("taskd_analytics_%d_%s", os.Getpid(), hex.EncodeToString(b))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := mysql.CreateDatabase(ctx, mysqlServerDSN(), name); err != nil {
+	if err := mysql.CreateDatabase(ctx, eventtest.MySQLServerDSN(), name); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if err := mysql.DropDatabase(ctx, mysqlServerDSN(), name); err != nil {
+		if err := mysql.DropDatabase(ctx, eventtest.MySQLServerDSN(), name); err != nil {
 			t.Logf("dropping %s: %v", name, err)
 		}
 	})
-	dsn, err := mysql.WithDatabase(mysqlServerDSN(), name)
+	dsn, err := mysql.WithDatabase(eventtest.MySQLServerDSN(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,6 +78,6 @@ func openMySQL(t testing.TB) *sqlstore.DB {
 }
 
 func TestAnalyticsContractMySQL(t *testing.T) {
-	requireMySQL(t)
+	eventtest.RequireMySQL(t)
 	contracttest.Analytics(t, func(t testing.TB) contracttest.AnalyticsEnv { return analyticsEnv(openMySQL(t)) })
 }

@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -23,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskd/taskd/adapters/eventtest"
 	"github.com/taskd/taskd/adapters/mysql"
 	"github.com/taskd/taskd/adapters/sqlite"
 	"github.com/taskd/taskd/adapters/sqlstore"
@@ -57,58 +57,28 @@ func e2eSQLite(t testing.TB) e2eBackend {
 	}
 }
 
-// e2eMySQLServerDSN is the server the MySQL runs use (no database in it).
-func e2eMySQLServerDSN() string {
-	if dsn := os.Getenv("TASKD_TEST_MYSQL_DSN"); dsn != "" {
-		return dsn
-	}
-	return "root@tcp(127.0.0.1:3306)/"
-}
-
-// e2eRequireMySQL skips under -short or when no server answers, unless
-// TASKD_TEST_REQUIRE_SERVICES=1 (CI), where an unreachable server fails.
-func e2eRequireMySQL(t testing.TB) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("MySQL component test skipped in -short mode")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	db, err := sql.Open("mysql", e2eMySQLServerDSN())
-	if err == nil {
-		err = db.PingContext(ctx)
-		db.Close()
-	}
-	if err != nil {
-		if os.Getenv("TASKD_TEST_REQUIRE_SERVICES") == "1" {
-			t.Fatalf("MySQL is required (TASKD_TEST_REQUIRE_SERVICES=1) but unreachable: %v", err)
-		}
-		t.Skipf("MySQL unreachable, skipping: %v", err)
-	}
-}
-
 // e2eMySQL is cloud storage in a database of its own, dropped when the
 // test ends. The database is empty: run `taskd migrate` (or set
 // TASKD_AUTO_MIGRATE=true) before serving.
 func e2eMySQL(t testing.TB) e2eBackend {
 	t.Helper()
-	e2eRequireMySQL(t)
+	eventtest.RequireMySQL(t)
 	b := make([]byte, 5)
 	_, _ = rand.Read(b)
 	name := fmt.Sprintf("taskd_e2e_%d_%s", os.Getpid(), hex.EncodeToString(b))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := mysql.CreateDatabase(ctx, e2eMySQLServerDSN(), name); err != nil {
+	if err := mysql.CreateDatabase(ctx, eventtest.MySQLServerDSN(), name); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if err := mysql.DropDatabase(ctx, e2eMySQLServerDSN(), name); err != nil {
+		if err := mysql.DropDatabase(ctx, eventtest.MySQLServerDSN(), name); err != nil {
 			t.Errorf("dropping %s: %v", name, err)
 		}
 	})
-	dsn, err := mysql.WithDatabase(e2eMySQLServerDSN(), name)
+	dsn, err := mysql.WithDatabase(eventtest.MySQLServerDSN(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
